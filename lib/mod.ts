@@ -1,0 +1,13 @@
+/**
+ * scalelab: reproduce deep-learning results and measure scaling laws on WebGPU.
+ *
+ * @module
+ */
+export * from "./sweep/mod.ts";
+export * from "./scaling/mod.ts";
+export * from "./plot/mod.ts";
+export * from "./data/mod.ts";
+export * from "./nn/mod.ts";
+export * from "./optim/mod.ts";
+export * from "./train/mod.ts";
+export * from "./notebook/mod.ts";
