@@ -156,7 +156,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   bindings.push("write");
   return {
     name,
-    key: `map:${name}:${elem}:${rank}:${dense}:${inPlace}:${outDense}`,
+    key: `map:${name}:${expr}:${elem}:${rank}:${dense}:${inPlace}:${outDense}`,
     bindings,
     uniformBytes: 48 + 32 * arity + (outDense ? 0 : 48),
     code: () => code,

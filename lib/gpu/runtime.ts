@@ -90,8 +90,16 @@ export class Params {
   }
 }
 
-const ARENA_START_BYTES = 1 << 16;
-const ARENA_MAX_BYTES = 1 << 22;
+const ARENA_CHUNK_BYTES = 1 << 16;
+const ARENA_MAX_CHUNKS = 64;
+
+/** A uniform buffer and its CPU-side contents for one batch of dispatches. */
+interface UniformChunk {
+  buffer: GPUBuffer;
+  bytes: Uint8Array<ArrayBuffer>;
+  view: DataView;
+  used: number;
+}
 const BIND_GROUP_CACHE_LIMIT = 50_000;
 
 /** The shared GPU runtime over one device. Create it through `acquireGpu()`. */
@@ -118,11 +126,8 @@ export class Gpu {
   #lostMessage: string | undefined;
   #encoder: GPUCommandEncoder | undefined;
   #pass: GPUComputePassEncoder | undefined;
-  #arena: GPUBuffer;
-  #arenaGeneration = 0;
-  #arenaBytes: Uint8Array<ArrayBuffer>;
-  #arenaView: DataView;
-  #arenaUsed = 0;
+  readonly #arenas: UniformChunk[] = [];
+  #arenaIndex = 0;
   #nextKernelId = 1;
 
   constructor(adapter: GPUAdapter, device: GPUDevice) {
@@ -131,9 +136,6 @@ export class Gpu {
     this.features = new Set<string>(device.features);
     this.pool = new BufferPool(device);
     this.#uniformAlign = device.limits.minUniformBufferOffsetAlignment;
-    this.#arenaBytes = new Uint8Array(ARENA_START_BYTES);
-    this.#arenaView = new DataView(this.#arenaBytes.buffer);
-    this.#arena = this.#createArena(ARENA_START_BYTES);
     device.lost.then((info) => {
       this.#lostMessage ??= `GPU device lost (${info.reason}): ${info.message}`;
     });
@@ -218,7 +220,7 @@ export class Gpu {
         );
       }
       offset = this.#reserveUniform(Math.ceil(source.uniformBytes / 16) * 16);
-      params.writeInto(this.#arenaView, offset);
+      params.writeInto(this.#arenas[this.#arenaIndex].view, offset);
     }
     const pass = this.#openPass();
     pass.setPipeline(kernel.pipeline);
@@ -287,8 +289,9 @@ export class Gpu {
     const device = this.device;
     device.pushErrorScope("out-of-memory");
     device.pushErrorScope("validation");
-    if (this.#arenaUsed > 0) {
-      device.queue.writeBuffer(this.#arena, 0, this.#arenaBytes.buffer, 0, this.#arenaUsed);
+    for (const chunk of this.#arenas) {
+      if (chunk.used > 0) device.queue.writeBuffer(chunk.buffer, 0, chunk.bytes, 0, chunk.used);
+      chunk.used = 0;
     }
     device.queue.submit([this.#encoder.finish()]);
     for (const kind of ["validation", "out of memory"]) {
@@ -299,7 +302,7 @@ export class Gpu {
       );
     }
     this.#encoder = undefined;
-    this.#arenaUsed = 0;
+    this.#arenaIndex = 0;
     this.encodingId++;
   }
 
@@ -340,38 +343,35 @@ export class Gpu {
     if (errors.length > 0) throw errors[0];
   }
 
-  #createArena(bytes: number): GPUBuffer {
-    return this.device.createBuffer({
-      size: bytes,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    });
-  }
-
+  /**
+   * Reserves `bytes` of uniform space for the next dispatch, in the current arena chunk or the
+   * next one (chunks are kept and reused, so steady-state steps allocate nothing).
+   */
   #reserveUniform(bytes: number): number {
     const align = this.#uniformAlign;
-    let offset = Math.ceil(this.#arenaUsed / align) * align;
-    if (offset + bytes > this.#arenaBytes.length) {
-      if (this.#arenaBytes.length >= ARENA_MAX_BYTES) {
-        this.flush();
-        offset = 0;
-      } else {
-        const grown = new Uint8Array(this.#arenaBytes.length * 2);
-        grown.set(this.#arenaBytes.subarray(0, this.#arenaUsed));
-        this.#arenaBytes = grown;
-        this.#arenaView = new DataView(grown.buffer);
-        // Recorded dispatches still bind the old arena: submit them with it first.
-        if (this.#encoder) {
-          this.flush();
-          offset = 0;
-        }
-        this.#arena.destroy();
-        this.#arena = this.#createArena(grown.length);
-        this.#arenaGeneration++;
-        this.#bindGroups.clear();
-      }
+    let chunk = this.#arenas[this.#arenaIndex];
+    let offset = chunk ? Math.ceil(chunk.used / align) * align : 0;
+    if (!chunk || offset + bytes > ARENA_CHUNK_BYTES) {
+      if (chunk) this.#arenaIndex++;
+      if (this.#arenaIndex >= ARENA_MAX_CHUNKS) this.flush();
+      chunk = this.#arenas[this.#arenaIndex] ??= this.#createChunk();
+      offset = 0;
     }
-    this.#arenaUsed = offset + bytes;
+    chunk.used = offset + bytes;
     return offset;
+  }
+
+  #createChunk(): UniformChunk {
+    const bytes = new Uint8Array(ARENA_CHUNK_BYTES);
+    return {
+      buffer: this.device.createBuffer({
+        size: ARENA_CHUNK_BYTES,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      }),
+      bytes,
+      view: new DataView(bytes.buffer),
+      used: 0,
+    };
   }
 
   #openEncoder(): GPUCommandEncoder {
@@ -412,7 +412,8 @@ export class Gpu {
   }
 
   #bindGroup(kernel: Kernel, buffers: readonly GpuBuffer[]): GPUBindGroup {
-    let key = `${kernel.id}`;
+    const uniform = kernel.source.uniformBytes > 0 ? this.#arenas[this.#arenaIndex] : undefined;
+    let key = `${kernel.id}:${uniform ? this.#arenaIndex : "-"}`;
     for (const b of buffers) key += `:${b.id}`;
     let group = this.#bindGroups.get(key);
     if (!group) {
@@ -422,11 +423,11 @@ export class Gpu {
         resource: { buffer: b.buffer },
       }));
       const source = kernel.source;
-      if (source.uniformBytes > 0) {
+      if (uniform) {
         entries.push({
           binding: source.bindings.length,
           resource: {
-            buffer: this.#arena,
+            buffer: uniform.buffer,
             offset: 0,
             size: Math.ceil(source.uniformBytes / 16) * 16,
           },
