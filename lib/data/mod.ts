@@ -1,4 +1,8 @@
 /**
+ * Data: text corpora and tokenizers, MNIST, and the safetensors checkpoint format.
+ *
  * @module
  */
-export {};
+export * from "./text/mod.ts";
+export * from "./tokenizer.ts";
+export * from "./safetensors.ts";
