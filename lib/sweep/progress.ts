@@ -1,0 +1,271 @@
+/**
+ * Progress events of a sweep and the state every display derives from them: done/total,
+ * running trials, best metric so far, ETA.
+ *
+ * @module
+ */
+
+import type { Objective, ReportedMetrics, TrialMetrics } from "./define.ts";
+import type { Config } from "./json.ts";
+import type { TrialStatus } from "./store.ts";
+
+/** The best value of the objective metric seen so far, and which trial gave it. */
+export interface Best {
+  id: string;
+  value: number;
+}
+
+/** One thing that happened during a sweep. */
+export type ProgressEvent =
+  | {
+    type: "sweep-start";
+    experiment: string;
+    version: string;
+    out: string;
+    /** `I/N` or null when not sharded. */
+    shard: string | null;
+    /** Trials in this process's share. */
+    total: number;
+    /** Of those, already finished before this run (skipped). */
+    done: number;
+    /** Of those, to run now. */
+    pending: number;
+    workers: number;
+    objective: Objective;
+    best: Best | null;
+  }
+  | { type: "trial-start"; id: string; config: Config }
+  | { type: "trial-report"; id: string; step: number; metrics: ReportedMetrics }
+  | {
+    type: "trial-end";
+    id: string;
+    status: TrialStatus;
+    metrics: TrialMetrics;
+    wallSeconds: number;
+    error: string | null;
+  }
+  /** First Ctrl-C ("stop": finish running trials) or second ("abandon": leave them). */
+  | { type: "interrupt"; mode: "stop" | "abandon"; running: number }
+  | {
+    type: "sweep-end";
+    ok: number;
+    failed: number;
+    diverged: number;
+    /** Trials of this share still not run (interrupted). */
+    pending: number;
+    interrupted: boolean;
+    wallSeconds: number;
+  };
+
+/** A progress display: receives every event in order. */
+export interface ProgressSink {
+  handle(event: ProgressEvent): void;
+  /** Resolves once everything handled so far is shown (e.g. notebook updates are async). */
+  flush?(): Promise<void>;
+}
+
+interface RunningTrial {
+  config: Config;
+  step?: number;
+  metrics?: ReportedMetrics;
+}
+
+/**
+ * Folds progress events into what a display shows.
+ *
+ * @example
+ * ```ts
+ * import { ProgressTracker } from "./progress.ts";
+ * const tracker = new ProgressTracker();
+ * tracker.handle({ type: "trial-start", id: "ab12", config: { lr: 0.1 } });
+ * tracker.running.size; // 1
+ * ```
+ */
+export class ProgressTracker {
+  experiment = "";
+  total = 0;
+  /** Finished trials of this share, including those done before this run. */
+  done = 0;
+  ok = 0;
+  failed = 0;
+  diverged = 0;
+  objective: Objective = { metric: "loss", goal: "min" };
+  best: Best | null = null;
+  readonly running = new Map<string, RunningTrial>();
+  /** Id of the running trial that reported last (shown first). */
+  latest: string | null = null;
+  finished = false;
+  interrupt: "stop" | "abandon" | null = null;
+  #startedAt = 0;
+  #finishedThisRun = 0;
+  #pendingAtStart = 0;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Updates the state with one event. */
+  handle(event: ProgressEvent): void {
+    switch (event.type) {
+      case "sweep-start":
+        this.experiment = event.experiment;
+        this.total = event.total;
+        this.done = event.done;
+        this.objective = event.objective;
+        this.best = event.best;
+        this.#pendingAtStart = event.pending;
+        this.#startedAt = this.now();
+        break;
+      case "trial-start":
+        this.running.set(event.id, { config: event.config });
+        this.latest = event.id;
+        break;
+      case "trial-report": {
+        const trial = this.running.get(event.id);
+        if (trial) Object.assign(trial, { step: event.step, metrics: event.metrics });
+        this.latest = event.id;
+        break;
+      }
+      case "trial-end":
+        this.running.delete(event.id);
+        if (this.latest === event.id) this.latest = this.running.keys().next().value ?? null;
+        this.done++;
+        this.#finishedThisRun++;
+        this[event.status]++;
+        if (event.status === "ok") this.#considerBest(event.id, event.metrics);
+        break;
+      case "interrupt":
+        this.interrupt = event.mode;
+        break;
+      case "sweep-end":
+        this.finished = true;
+        break;
+    }
+  }
+
+  /** Seconds left, estimated from this run's throughput; null before the first trial ends. */
+  etaSeconds(): number | null {
+    if (this.#finishedThisRun === 0) return null;
+    const elapsed = (this.now() - this.#startedAt) / 1000;
+    const remaining = this.#pendingAtStart - this.#finishedThisRun;
+    return (elapsed / this.#finishedThisRun) * Math.max(remaining, 0);
+  }
+
+  /** Seconds since the sweep started. */
+  elapsedSeconds(): number {
+    return (this.now() - this.#startedAt) / 1000;
+  }
+
+  #considerBest(id: string, metrics: TrialMetrics) {
+    const value = metrics[this.objective.metric];
+    if (typeof value === "number" && improves(this.objective, value, this.best)) {
+      this.best = { id, value };
+    }
+  }
+}
+
+/**
+ * Whether `value` of the objective metric beats `best` (any finite value beats none).
+ *
+ * @example
+ * ```ts
+ * import { improves } from "./progress.ts";
+ * improves({ metric: "loss", goal: "min" }, 0.5, { id: "ab", value: 0.7 }); // true
+ * ```
+ */
+export function improves(objective: Objective, value: number, best: Best | null): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (best === null) return true;
+  return objective.goal === "min" ? value < best.value : value > best.value;
+}
+
+/**
+ * The one-line status a display shows, e.g.
+ * `quadratic 7/24 ok 6 failed 1 | running 2: 3fa2c1d0 lr=0.1 step 40 loss=0.012 | best loss 0.0011 | ETA 12s`.
+ *
+ * @example
+ * ```ts
+ * import { ProgressTracker, statusLine } from "./progress.ts";
+ * statusLine(new ProgressTracker()); // " 0/0"
+ * ```
+ */
+export function statusLine(tracker: ProgressTracker): string {
+  const parts = [`${tracker.experiment} ${tracker.done}/${tracker.total}${countsText(tracker)}`];
+  const running = runningText(tracker);
+  if (running) parts.push(running);
+  if (tracker.best) {
+    parts.push(`best ${tracker.objective.metric} ${formatNumber(tracker.best.value)}`);
+  }
+  if (tracker.interrupt === "stop") parts.push("stopping after running trials");
+  else if (!tracker.finished) {
+    const eta = tracker.etaSeconds();
+    if (eta !== null) parts.push(`ETA ${formatDuration(eta)}`);
+  } else parts.push(`took ${formatDuration(tracker.elapsedSeconds())}`);
+  return parts.join(" | ");
+}
+
+function countsText(tracker: ProgressTracker): string {
+  const counts = [["ok", tracker.ok], ["failed", tracker.failed], ["diverged", tracker.diverged]]
+    .filter(([, n]) => n !== 0)
+    .map(([label, n]) => `${label} ${n}`);
+  return counts.length ? ` (${counts.join(", ")})` : "";
+}
+
+function runningText(tracker: ProgressTracker): string {
+  if (tracker.latest === null) return "";
+  const trial = tracker.running.get(tracker.latest);
+  if (!trial) return "";
+  let text = `running ${tracker.running.size}: ${tracker.latest.slice(0, 8)} ${
+    describeConfig(trial.config)
+  }`;
+  if (trial.step !== undefined) text += ` step ${trial.step}`;
+  for (const [name, value] of Object.entries(trial.metrics ?? {}).slice(0, 2)) {
+    text += ` ${name}=${formatNumber(value)}`;
+  }
+  return text;
+}
+
+/**
+ * `a=1 b=x` for a config (nested values as compact JSON).
+ *
+ * @example
+ * ```ts
+ * import { describeConfig } from "./progress.ts";
+ * describeConfig({ lr: 0.1, seed: 2 }); // "lr=0.1 seed=2"
+ * ```
+ */
+export function describeConfig(config: Config): string {
+  return Object.entries(config)
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+}
+
+/**
+ * Four significant digits, exponent form for very small or large values.
+ *
+ * @example
+ * ```ts
+ * import { formatNumber } from "./progress.ts";
+ * formatNumber(0.000123456); // "1.235e-4"
+ * ```
+ */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value) || value === 0) return String(value);
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-3 && magnitude < 1e5) return String(Number(value.toPrecision(4)));
+  return value.toExponential(3).replace("e+", "e");
+}
+
+/**
+ * `42s`, `3m05s` or `2h07m`.
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./progress.ts";
+ * formatDuration(185); // "3m05s"
+ * ```
+ */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}

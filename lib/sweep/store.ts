@@ -1,0 +1,152 @@
+/**
+ * The results directory: one JSON file per trial at `DIR/trials/<id>.json`, written
+ * atomically, read back tolerant of leftovers from killed processes.
+ *
+ * @module
+ */
+
+import { isTempFileName, writeFileAtomic } from "./atomic.ts";
+import { joinPath } from "./paths.ts";
+import { type Config, decodeNonFinite, type JsonValue, stringifyKeepingNonFinite } from "./json.ts";
+import type { ReportedMetrics, TrialMetrics } from "./define.ts";
+
+/** How a trial ended. */
+export type TrialStatus = "ok" | "failed" | "diverged";
+
+/** One `ctx.report` call. */
+export interface HistoryPoint {
+  step: number;
+  /** Seconds since the trial started. */
+  seconds: number;
+  metrics: ReportedMetrics;
+}
+
+/** The content of `DIR/trials/<id>.json`. */
+export interface TrialRecord {
+  id: string;
+  experiment: string;
+  version: string;
+  config: Config;
+  status: TrialStatus;
+  /** Returned by `run`; for failed or diverged trials, the last reported metrics. */
+  metrics: TrialMetrics;
+  history: HistoryPoint[];
+  /** The GPU adapter the trial used, or "none" when it never asked for the device. */
+  adapter: string;
+  wallSeconds: number;
+  /** `git rev-parse HEAD` where the sweep ran, or null outside a git checkout. */
+  gitCommit: string | null;
+  /** ISO 8601 timestamps. */
+  startedAt: string;
+  endedAt: string;
+  /** Why a trial failed or diverged; null when ok. */
+  error: { message: string; stack: string | null } | null;
+}
+
+const STATUSES: readonly string[] = ["ok", "failed", "diverged"];
+
+/**
+ * The directory holding the trial files of results directory `out`.
+ *
+ * @example
+ * ```ts
+ * import { trialsDir } from "./store.ts";
+ * trialsDir("results/quadratic"); // "results/quadratic/trials"
+ * ```
+ */
+export function trialsDir(out: string): string {
+  return joinPath(out, "trials");
+}
+
+/**
+ * Writes a trial record to `out/trials/<id>.json` atomically.
+ *
+ * @example
+ * ```ts
+ * import { writeTrialRecord, type TrialRecord } from "./store.ts";
+ * declare const record: TrialRecord;
+ * await writeTrialRecord("results/quadratic", record);
+ * ```
+ */
+export async function writeTrialRecord(out: string, record: TrialRecord): Promise<void> {
+  const path = joinPath(trialsDir(out), `${record.id}.json`);
+  await writeFileAtomic(path, stringifyKeepingNonFinite(record, 1) + "\n");
+}
+
+/** What {@link readTrialRecords} found. */
+export interface StoredTrials {
+  /** Valid records by id. */
+  records: Map<string, TrialRecord>;
+  /** Trial files that are not valid records, with the reason (they count as not run). */
+  unreadable: { file: string; reason: string }[];
+}
+
+/**
+ * Reads every trial file under `out/trials`, skipping temp files; a missing directory reads
+ * as empty.
+ *
+ * @example
+ * ```ts
+ * import { readTrialRecords } from "./store.ts";
+ * const { records } = await readTrialRecords("results/quadratic");
+ * console.log(records.size);
+ * ```
+ */
+export async function readTrialRecords(out: string): Promise<StoredTrials> {
+  const dir = trialsDir(out);
+  const records = new Map<string, TrialRecord>();
+  const unreadable: StoredTrials["unreadable"] = [];
+  let names: string[];
+  try {
+    names = [];
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.endsWith(".json") && !isTempFileName(entry.name)) {
+        names.push(entry.name);
+      }
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { records, unreadable };
+    throw error;
+  }
+  names.sort();
+  for (const name of names) {
+    const path = joinPath(dir, name);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
+    const parsed = parseTrialRecord(text, name.slice(0, -".json".length));
+    if (typeof parsed === "string") unreadable.push({ file: path, reason: parsed });
+    else records.set(parsed.id, parsed);
+  }
+  return { records, unreadable };
+}
+
+/** A record, or the reason the text is not one. */
+function parseTrialRecord(text: string, expectedId: string): TrialRecord | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return `not valid JSON (${error instanceof Error ? error.message : error})`;
+  }
+  if (typeof value !== "object" || value === null) return "not a JSON object";
+  const record = value as Record<string, JsonValue>;
+  if (record.id !== expectedId) return `its id ${JSON.stringify(record.id)} does not match`;
+  if (typeof record.status !== "string" || !STATUSES.includes(record.status)) {
+    return `status ${JSON.stringify(record.status)} is not ok, failed or diverged`;
+  }
+  if (typeof record.config !== "object" || record.config === null) return "config is missing";
+  const trial = value as TrialRecord;
+  return {
+    ...trial,
+    metrics: decodeNonFinite(trial.metrics ?? {}),
+    history: (trial.history ?? []).map((point) => ({
+      ...point,
+      metrics: decodeNonFinite(point.metrics),
+    })),
+  };
+}
