@@ -3,6 +3,8 @@
  *
  * @module
  */
+export * from "./gpu/mod.ts";
+export * from "./tensor/mod.ts";
 export * from "./sweep/mod.ts";
 export * from "./scaling/mod.ts";
 export * from "./plot/mod.ts";
@@ -10,4 +12,6 @@ export * from "./data/mod.ts";
 export * from "./nn/mod.ts";
 export * from "./optim/mod.ts";
 export * from "./train/mod.ts";
+export * from "./lecun/mod.ts";
+export * from "./bench/mod.ts";
 export * from "./notebook/mod.ts";

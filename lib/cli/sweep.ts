@@ -19,7 +19,8 @@
 import { acquireGpu } from "../gpu/mod.ts";
 import { parseSweepArgs, SWEEP_USAGE } from "../sweep/args.ts";
 import { firstLine } from "../sweep/errors.ts";
-import { loadExperiment } from "../sweep/experiment.ts";
+import { experimentPath, loadExperiment } from "../sweep/experiment.ts";
+import { fileUrl } from "../sweep/paths.ts";
 import { describeConfig } from "../sweep/progress.ts";
 import { runSweep, type SweepOutcome } from "../sweep/runner.ts";
 import { formatStatus, sweepStatus } from "../sweep/status.ts";
@@ -66,10 +67,34 @@ export async function sweepCommand(args: string[]): Promise<number> {
     });
     console.error(describeOutcome(outcome));
     if (outcome.interrupted) return signalExit;
+    if (
+      !parsed.shard && outcome.pending === 0 &&
+      !(await analyzeIfDefined(parsed.experiment, outcome.out))
+    ) {
+      return 1;
+    }
     return outcome.problems.length > 0 ? 1 : 0;
   } finally {
     Deno.removeSignalListener("SIGINT", onInterrupt);
     if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onTerminate);
+  }
+}
+
+/**
+ * After a complete sweep (not a shard), runs the experiment file's optional
+ * `export const analyze = (dir) => report` (fits and plots written into the results
+ * directory) and prints its `lines`; returns false when the analysis failed.
+ */
+async function analyzeIfDefined(experiment: string, out: string): Promise<boolean> {
+  const module = await import(fileUrl(experimentPath(experiment)).href);
+  if (typeof module.analyze !== "function") return true;
+  try {
+    const report = await module.analyze(out);
+    for (const line of report?.lines ?? []) console.error(line);
+    return true;
+  } catch (error) {
+    console.error(`error: analysis of ${out} failed: ${firstLine(error)}`);
+    return false;
   }
 }
 

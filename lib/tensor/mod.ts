@@ -73,3 +73,31 @@ export {
   mapInPlace,
   mapUnary,
 } from "../../kernels/map.ts";
+export {
+  chooseMatmulTiling,
+  isCpuAdapter,
+  linear,
+  matmul,
+  type MatmulTilingChoice,
+  setMatmulTiling,
+} from "../../kernels/matmul.ts";
+export {
+  type AttentionLayout,
+  type AttentionOptions,
+  causalAttention,
+  causalSelfAttention,
+  type SelfAttentionOptions,
+  setAttentionKernels,
+} from "../../kernels/attention.ts";
+export { logSoftmax, softmax } from "../../kernels/softmax.ts";
+export { crossEntropy, type CrossEntropyOptions, mseLoss } from "../../kernels/loss.ts";
+export { layerNorm } from "../../kernels/layernorm.ts";
+export { embedding } from "../../kernels/embedding.ts";
+export {
+  conv2d,
+  type Conv2dConnections,
+  type Conv2dGeometry,
+  conv2dGeometry,
+  type Conv2dOptions,
+} from "../../kernels/conv2d.ts";
+export { dropout, type DropoutOptions } from "../../kernels/dropout.ts";

@@ -1,0 +1,74 @@
+/**
+ * The 1989 net's data scaling: LeCun et al.'s convnet in the original recipe (tanh, MSE, SGD
+ * lr 0.03, batch size 1) trained on D MNIST train digits at several width multipliers of its
+ * hidden layers, for a fixed number of passes; the test set is always the same 2007 digits.
+ * The analysis fits test error = E + A·D^(−β) per width with bootstrap intervals.
+ *
+ * Three seeds per point: a few batch-size-1 SGD runs die (the net stops learning, ~85% error),
+ * so the analysis fits the median over seeds.
+ *
+ * `deno task sweep lecun1989-scaling --preset cpu` (D = 500 … 15000, widths 0.5–1.5, 23
+ * passes; width 2 needs more workgroup memory than lavapipe's 32 KiB) or `--preset gpu`
+ * (D = 500 … 60000, widths 0.5–4, 10/23/50 passes).
+ *
+ * @module
+ */
+import { acquireGpu } from "../lib/gpu/device.ts";
+import { lecunConfig } from "../lib/lecun/config.ts";
+import { trainLecun } from "../lib/lecun/run.ts";
+import { defineSweep } from "../lib/sweep/define.ts";
+import { analyzeLecunScaling } from "../lib/train/analysis/lecun_scaling.ts";
+
+export const sweep = defineSweep({
+  name: "lecun1989-scaling",
+  version: 1,
+  axes: {
+    train_size: [500, 1000, 2000, 4000, 7291, 15000],
+    width: [0.5, 1, 1.5],
+    passes: [23],
+    seed: [1337, 1338, 1339],
+  },
+  presets: {
+    cpu: {
+      train_size: [500, 1000, 2000, 4000, 7291, 15000],
+      width: [0.5, 1, 1.5],
+      passes: [23],
+    },
+    gpu: {
+      train_size: [500, 1000, 2000, 4000, 7291, 15000, 30000, 60000],
+      width: [0.5, 1, 2, 4],
+      passes: [10, 23, 50],
+    },
+  },
+  objective: { metric: "test_error", goal: "min" },
+  divergeOn: ["train_loss"],
+  async run(config, ctx) {
+    const gpu = await ctx.device.then(() => acquireGpu(), () => acquireGpu());
+    const recipe = lecunConfig("baseline", {
+      trainSize: config.train_size,
+      width: config.width,
+      passes: config.passes,
+      seed: config.seed,
+    });
+    const [result] = await trainLecun(gpu, [recipe], {
+      onPass: (_, record) =>
+        ctx.report(record.pass, {
+          test_error: record.test.error,
+          train_error: record.train.error,
+          train_loss: record.train.loss,
+        }),
+    });
+    return {
+      test_error: result.final.test.error,
+      train_error: result.final.train.error,
+      test_misses: result.final.test.misses,
+      train_loss: result.final.train.loss,
+      parameters: result.parameters,
+      train_seconds: result.wallSeconds,
+      adapter_name: result.adapter,
+    };
+  },
+});
+
+/** Fits and plots a finished sweep: `fits.json`, `error-vs-d.{svg,png}`, `error-vs-pass.{svg,png}`. */
+export const analyze = analyzeLecunScaling;

@@ -1,0 +1,360 @@
+/**
+ * Host side of the fused trainer (`kernels/lecun_fused.ts`): uploads the digits once, keeps the
+ * state of many independent runs (one workgroup each) in one buffer, records a pass as a few
+ * dispatches, and evaluates all runs on the train and test sets with one parallel dispatch per
+ * set.
+ *
+ * @module
+ */
+import type { GpuBuffer } from "../gpu/pool.ts";
+import { type Gpu, Params } from "../gpu/runtime.ts";
+import type { Digits1989 } from "../data/mnist.ts";
+import {
+  fusedEvalSource,
+  fusedLaneTables,
+  type FusedSpec,
+  fusedStateStride,
+  fusedTrainSource,
+  fusedWorkgroupBytes,
+  MAX_EXAMPLES_PER_DISPATCH,
+  RUN_CONFIG_WORDS,
+} from "../../kernels/lecun_fused.ts";
+import { lecunShape, parameterLayout } from "./architecture.ts";
+import { type LecunConfig, outputBiasInit, passLearningRate } from "./config.ts";
+import { initParameters } from "./init.ts";
+import { ADAM } from "./reference.ts";
+
+/** The digits of one data set on the GPU: train examples first, then test examples. */
+export interface DigitsOnGpu {
+  gpu: Gpu;
+  /** 256 floats per example. */
+  images: GpuBuffer;
+  /** One u32 label per example. */
+  labels: GpuBuffer;
+  trainCount: number;
+  testCount: number;
+  /** Returns the buffers to the pool. */
+  dispose(): void;
+}
+
+/**
+ * Uploads a 1989 digit set (train then test) for the fused trainer.
+ *
+ * @example
+ * ```ts
+ * const data = uploadDigits(gpu, await loadDigits1989());
+ * ```
+ */
+export function uploadDigits(gpu: Gpu, digits: Digits1989): DigitsOnGpu {
+  const { train, test } = digits;
+  const images = new Float32Array((train.count + test.count) * 256);
+  images.set(train.images, 0);
+  images.set(test.images, train.count * 256);
+  const labels = new Uint32Array(train.count + test.count);
+  labels.set(train.labels, 0);
+  labels.set(test.labels, train.count);
+  const imageBuffer = gpu.upload(images);
+  const labelBuffer = gpu.upload(labels);
+  return {
+    gpu,
+    images: imageBuffer,
+    labels: labelBuffer,
+    trainCount: train.count,
+    testCount: test.count,
+    dispose() {
+      gpu.pool.release(imageBuffer);
+      gpu.pool.release(labelBuffer);
+    },
+  };
+}
+
+/** Loss and misses of one run on one set. */
+export interface SplitStats {
+  /** Mean loss per example (MSE over the 10 outputs, or cross-entropy). */
+  loss: number;
+  /** Examples whose largest output is not the label. */
+  misses: number;
+  /** Examples evaluated. */
+  count: number;
+  /** Misses in percent. */
+  error: number;
+}
+
+/** Evaluation of one run. */
+export interface RunEvaluation {
+  train: SplitStats;
+  test: SplitStats;
+}
+
+/**
+ * The fused kernel's compile-time choices for a config.
+ *
+ * @example
+ * ```ts
+ * fusedSpecOf(lecunConfig("modern")).dropout; // true
+ * ```
+ */
+export function fusedSpecOf(config: LecunConfig): FusedSpec {
+  return {
+    shape: lecunShape(config.width),
+    loss: config.loss,
+    activation: config.activation,
+    mode: config.optimizer,
+    dropout: config.dropout > 0,
+  };
+}
+
+/**
+ * Why the fused trainer cannot run `config` on `gpu` (its width needs more workgroup memory
+ * than the adapter has), or null when it can.
+ *
+ * @example
+ * ```ts
+ * fusedUnsupported(gpu, lecunConfig("baseline")); // null
+ * ```
+ */
+export function fusedUnsupported(gpu: Gpu, config: LecunConfig): string | null {
+  const shape = lecunShape(config.width);
+  const need = fusedWorkgroupBytes(shape);
+  const have = gpu.device.limits.maxComputeWorkgroupStorageSize;
+  if (need > have) {
+    return `width ${config.width} needs ${need} bytes of workgroup memory in the fused trainer, ` +
+      `the adapter allows ${have}`;
+  }
+  return null;
+}
+
+/** Options of a {@link FusedTrainer}. */
+export interface FusedTrainerOptions {
+  /**
+   * Most examples per training dispatch (default 8192, at most `MAX_EXAMPLES_PER_DISPATCH`;
+   * bounds the time of one dispatch).
+   */
+  examplesPerDispatch?: number;
+  /** Examples per evaluation workgroup (default 128). */
+  evalBlock?: number;
+  /** Starting parameters per run (default: `initParameters` from each run's seed). */
+  initial?: Float32Array[];
+}
+
+/**
+ * Trains several independent runs of the 1989 net, one workgroup per run, in lockstep: all
+ * runs share the compile-time choices (width, loss, activation, optimizer, dropout on/off),
+ * the data and the number of passes; seeds, learning rates, weight decay, dropout probability
+ * and augmentation may differ.
+ *
+ * @example
+ * ```ts
+ * const trainer = new FusedTrainer(gpu, data, [lecunConfig("baseline", { seed: 1 })]);
+ * trainer.trainPass(0);
+ * const [result] = await trainer.evaluate();
+ * trainer.dispose();
+ * ```
+ */
+export class FusedTrainer {
+  readonly gpu: Gpu;
+  readonly configs: readonly LecunConfig[];
+  readonly spec: FusedSpec;
+  readonly data: DigitsOnGpu;
+  readonly #stride: number;
+  readonly #size: number;
+  readonly #state: GpuBuffer;
+  readonly #tables: GpuBuffer;
+  readonly #stats: GpuBuffer;
+  readonly #examplesPerDispatch: number;
+  readonly #evalBlock: number;
+  #disposed = false;
+
+  constructor(
+    gpu: Gpu,
+    data: DigitsOnGpu,
+    configs: readonly LecunConfig[],
+    options: FusedTrainerOptions = {},
+  ) {
+    if (configs.length === 0) throw new Error("FusedTrainer: no runs given");
+    const first = configs[0];
+    const key = fusedTrainSource(fusedSpecOf(first)).key;
+    for (const c of configs) {
+      const k = fusedTrainSource(fusedSpecOf(c)).key;
+      if (k !== key || c.trainSize !== first.trainSize || c.passes !== first.passes) {
+        throw new Error(
+          `FusedTrainer: runs must share width, loss, activation, optimizer, dropout on/off, ` +
+            `train size and passes (${c.variant} differs from ${first.variant})`,
+        );
+      }
+    }
+    if (data.trainCount < first.trainSize) {
+      throw new Error(
+        `FusedTrainer: data has ${data.trainCount} train digits, config wants ${first.trainSize}`,
+      );
+    }
+    const reason = fusedUnsupported(gpu, first);
+    if (reason) throw new Error(reason);
+    this.gpu = gpu;
+    this.configs = configs;
+    this.data = data;
+    this.spec = fusedSpecOf(first);
+    this.#size = parameterLayout(this.spec.shape).size;
+    this.#stride = fusedStateStride(this.spec.shape, this.spec.mode);
+    this.#examplesPerDispatch = options.examplesPerDispatch ?? 8192;
+    if (
+      !Number.isInteger(this.#examplesPerDispatch) || this.#examplesPerDispatch < 1 ||
+      this.#examplesPerDispatch > MAX_EXAMPLES_PER_DISPATCH
+    ) {
+      throw new Error(
+        `FusedTrainer: examplesPerDispatch must be an integer from 1 to ` +
+          `${MAX_EXAMPLES_PER_DISPATCH}, got ${this.#examplesPerDispatch}`,
+      );
+    }
+    this.#evalBlock = options.evalBlock ?? 128;
+    const state = new Float32Array(configs.length * this.#stride);
+    configs.forEach((c, r) => {
+      const init = options.initial?.[r] ??
+        initParameters(this.spec.shape, c.seed, outputBiasInit(c.loss));
+      if (init.length !== this.#size) {
+        throw new Error(
+          `FusedTrainer: initial parameters of run ${r} have ${init.length} values, expected ${this.#size}`,
+        );
+      }
+      state.set(init, r * this.#stride);
+    });
+    this.#state = gpu.upload(state);
+    this.#tables = gpu.upload(fusedLaneTables(this.spec.shape).data);
+    const blocks = this.#blocks(first.trainSize) + this.#blocks(data.testCount);
+    this.#stats = gpu.pool.acquire(configs.length * blocks * 2 * 4);
+  }
+
+  /** Number of runs. */
+  get runs(): number {
+    return this.configs.length;
+  }
+
+  /**
+   * Records one pass over the first `trainSize` train digits (0-based `pass`: it sets the
+   * learning rate of the schedule and the step numbers of the noise and of AdamW).
+   */
+  trainPass(pass: number): void {
+    const n = this.configs[0].trainSize;
+    const lrs = this.configs.map((c) => passLearningRate(c, pass));
+    for (let start = 0; start < n; start += this.#examplesPerDispatch) {
+      const count = Math.min(this.#examplesPerDispatch, n - start);
+      this.trainExamples(start, count, pass * n + start, lrs);
+    }
+  }
+
+  /**
+   * Records training on train digits `start .. start+count-1`; `stepBase` numbers the first
+   * of them (global step, from 0), `lrs` gives each run's learning rate.
+   */
+  trainExamples(start: number, count: number, stepBase: number, lrs: readonly number[]): void {
+    this.#alive();
+    if (count > MAX_EXAMPLES_PER_DISPATCH) {
+      throw new Error(
+        `FusedTrainer: ${count} examples in one dispatch, at most ${MAX_EXAMPLES_PER_DISPATCH}`,
+      );
+    }
+    if (start < 0 || start + count > this.configs[0].trainSize) {
+      throw new Error(
+        `FusedTrainer: examples ${start}..${start + count - 1} are outside the ` +
+          `${this.configs[0].trainSize} train digits`,
+      );
+    }
+    const gpu = this.gpu;
+    const runs = new Uint32Array(this.runs * RUN_CONFIG_WORDS);
+    const asFloat = new Float32Array(runs.buffer);
+    this.configs.forEach((c, r) => {
+      const at = r * RUN_CONFIG_WORDS;
+      asFloat[at] = lrs[r];
+      asFloat[at + 1] = c.optimizer === "adamw" ? c.weightDecay : 0;
+      asFloat[at + 2] = c.dropout;
+      runs[at + 3] = c.augment ? 1 : 0;
+      runs[at + 4] = c.seed >>> 0;
+    });
+    const schedule = new Float32Array(count * 2);
+    for (let e = 0; e < count; e++) {
+      const t = stepBase + e + 1;
+      schedule[2 * e] = 1 / (1 - ADAM.beta1 ** t);
+      schedule[2 * e + 1] = 1 / Math.sqrt(1 - ADAM.beta2 ** t);
+    }
+    const runBuffer = gpu.upload(runs);
+    const scheduleBuffer = gpu.upload(schedule);
+    const kernel = gpu.kernel(fusedTrainSource(this.spec));
+    gpu.dispatch(
+      kernel,
+      [this.data.images, this.data.labels, runBuffer, scheduleBuffer, this.#tables, this.#state],
+      new Params().u32(start, count, stepBase, 0),
+      [this.runs],
+    );
+    gpu.pool.release(runBuffer);
+    gpu.pool.release(scheduleBuffer);
+  }
+
+  /** Evaluates every run on its train digits and the whole test set (loss, misses, error %). */
+  async evaluate(): Promise<RunEvaluation[]> {
+    this.#alive();
+    const gpu = this.gpu;
+    const kernel = gpu.kernel(fusedEvalSource(this.spec));
+    const block = this.#evalBlock;
+    const trainCount = this.configs[0].trainSize;
+    const sets = [
+      { base: 0, count: trainCount },
+      { base: this.data.trainCount, count: this.data.testCount },
+    ];
+    let out = 0;
+    for (const set of sets) {
+      const blocks = this.#blocks(set.count);
+      gpu.dispatch(
+        kernel,
+        [this.data.images, this.data.labels, this.#tables, this.#state, this.#stats],
+        new Params().u32(block, set.base, set.base + set.count, blocks, this.#stride, 0, out, 0),
+        [blocks, this.runs],
+      );
+      out += this.runs * blocks * 2;
+    }
+    const stats = new Float32Array(await gpu.read(this.#stats, 0, out * 4));
+    const trainBlocks = this.#blocks(trainCount);
+    const testBlocks = this.#blocks(this.data.testCount);
+    return this.configs.map((_, r) => ({
+      train: summarize(stats, r * trainBlocks * 2, trainBlocks, trainCount),
+      test: summarize(
+        stats,
+        this.runs * trainBlocks * 2 + r * testBlocks * 2,
+        testBlocks,
+        this.data.testCount,
+      ),
+    }));
+  }
+
+  /** The current parameters of run `run` (flat layout). */
+  async parameters(run: number): Promise<Float32Array> {
+    this.#alive();
+    const bytes = await this.gpu.read(this.#state, run * this.#stride * 4, this.#size * 4);
+    return new Float32Array(bytes);
+  }
+
+  /** Releases the GPU buffers (the data stays with its owner). */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.gpu.pool.release(this.#state);
+    this.gpu.pool.release(this.#tables);
+    this.gpu.pool.release(this.#stats);
+  }
+
+  #blocks(count: number): number {
+    return Math.ceil(count / this.#evalBlock);
+  }
+
+  #alive(): void {
+    if (this.#disposed) throw new Error("FusedTrainer: used after dispose()");
+  }
+}
+
+function summarize(stats: Float32Array, at: number, blocks: number, count: number): SplitStats {
+  let loss = 0, misses = 0;
+  for (let b = 0; b < blocks; b++) {
+    loss += stats[at + 2 * b];
+    misses += stats[at + 2 * b + 1];
+  }
+  return { loss: loss / count, misses, count, error: (100 * misses) / count };
+}

@@ -1,0 +1,129 @@
+/**
+ * Bootstrap confidence intervals: refit on seeded resamples (with replacement) of the points and
+ * report percentile intervals for every fitted quantity.
+ *
+ * @module
+ */
+
+/** How to bootstrap. */
+export interface BootstrapOptions {
+  /** Number of resamples (≥ 2). */
+  resamples: number;
+  /** Seed of the resampling (an integer in [0, 2³²)); the same seed gives the same intervals. */
+  seed: number;
+  /** Coverage of the percentile interval (default 0.95). */
+  level?: number;
+}
+
+/** One quantity's bootstrap distribution. */
+export interface ParameterInterval {
+  /** The value fitted on all points. */
+  estimate: number;
+  /** Mean over resamples. */
+  mean: number;
+  /** Standard deviation over resamples. */
+  std: number;
+  /** Lower percentile bound, the (1 − level)/2 quantile. */
+  lower: number;
+  /** Upper percentile bound, the (1 + level)/2 quantile. */
+  upper: number;
+}
+
+/** Intervals for every quantity, with how they were drawn. */
+export interface BootstrapSummary {
+  /** Resamples requested. */
+  resamples: number;
+  /** Resamples whose refit failed (they are left out of the intervals). */
+  failed: number;
+  /** Seed used. */
+  seed: number;
+  /** Coverage of the intervals. */
+  level: number;
+  /** Interval per quantity name. */
+  intervals: Record<string, ParameterInterval>;
+}
+
+/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
+function uniformSource(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The q-quantile of sorted values, interpolating linearly between order statistics. */
+function quantile(sorted: Float64Array, q: number): number {
+  const position = q * (sorted.length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
+}
+
+/**
+ * Refits `resamples` times on indices drawn with replacement from `0…pointCount−1` and returns
+ * percentile intervals for every quantity in `estimate`. A refit that throws is counted in
+ * `failed` and left out; if more than half fail, this throws.
+ *
+ * @example
+ * ```ts
+ * const x = [1, 2, 3, 4, 5];
+ * const meanOf = (idx: ArrayLike<number>) => ({ mean: Array.from(idx, (i) => x[i]).reduce((s, v) => s + v) / idx.length });
+ * const summary = bootstrapIntervals(x.length, meanOf([0, 1, 2, 3, 4]), meanOf, { resamples: 200, seed: 1 });
+ * summary.intervals.mean.lower; // ≈ 2
+ * ```
+ */
+export function bootstrapIntervals(
+  pointCount: number,
+  estimate: Record<string, number>,
+  refit: (indices: Int32Array) => Record<string, number>,
+  options: BootstrapOptions,
+): BootstrapSummary {
+  const { resamples, seed } = options;
+  const level = options.level ?? 0.95;
+  if (!Number.isInteger(resamples) || resamples < 2) {
+    throw new RangeError(`bootstrap resamples must be an integer ≥ 2, got ${resamples}`);
+  }
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+    throw new RangeError(`bootstrap seed must be an integer in [0, 2^32), got ${seed}`);
+  }
+  if (!(level > 0 && level < 1)) {
+    throw new RangeError(`bootstrap level must be in (0, 1), got ${level}`);
+  }
+  const names = Object.keys(estimate);
+  const draws = names.map(() => [] as number[]);
+  const uniform = uniformSource(seed);
+  const indices = new Int32Array(pointCount);
+  let failed = 0;
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < pointCount; i++) indices[i] = Math.floor(uniform() * pointCount);
+    let values: Record<string, number>;
+    try {
+      values = refit(indices);
+    } catch {
+      failed++;
+      continue;
+    }
+    names.forEach((name, k) => draws[k].push(values[name]));
+  }
+  if (failed * 2 > resamples) {
+    throw new RangeError(`bootstrap failed: ${failed} of ${resamples} refits did not succeed`);
+  }
+  const intervals: Record<string, ParameterInterval> = {};
+  names.forEach((name, k) => {
+    const sorted = Float64Array.from(draws[k]).sort();
+    const mean = sorted.reduce((sum, v) => sum + v, 0) / sorted.length;
+    const variance = sorted.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (sorted.length - 1);
+    intervals[name] = {
+      estimate: estimate[name],
+      mean,
+      std: Math.sqrt(variance),
+      lower: quantile(sorted, (1 - level) / 2),
+      upper: quantile(sorted, (1 + level) / 2),
+    };
+  });
+  return { resamples, failed, seed, level, intervals };
+}

@@ -1,0 +1,328 @@
+/**
+ * Analysis of `gpt-ablations`: what each algorithmic change is worth in compute.
+ *
+ * For a variant and the baseline, log loss is fitted against log compute with a slope shared by
+ * both and an intercept each, log L = c − k·log C (least squares over every seed's run). At equal
+ * loss the variant then needs m = exp((c_variant − c_baseline)/k) times the baseline's compute:
+ * m > 1 means the change from the baseline to the variant costs that factor of compute (the
+ * baseline's choice is worth m×), m < 1 that the variant is better. Intervals: percentile
+ * bootstrap over seeds, resampled with replacement within each (variant, budget) cell.
+ *
+ * @module
+ */
+import { LOG_SCALE, type PlotSpec, topLevelSpec } from "../../plot/spec.ts";
+import {
+  type AnalysisReport,
+  configNumber,
+  finishedTrials,
+  metric,
+  withInterval,
+  writeJson,
+  writePlot,
+} from "./common.ts";
+
+/** One run of an ablation grid. */
+export interface AblationRun {
+  /** The variant's name (the baseline's too). */
+  variant: string;
+  /** Its compute budget C (FLOPs). */
+  compute: number;
+  seed: number;
+  /** Final held-out loss. */
+  loss: number;
+}
+
+/** A variant's compute multiplier relative to the baseline. */
+export interface ComputeMultiplier {
+  variant: string;
+  /** C_variant / C_baseline at equal loss (NaN when loss does not fall with compute). */
+  multiplier: number;
+  /** Percentile bootstrap interval. */
+  lower: number;
+  upper: number;
+  /** Shared slope k of log L against log C. */
+  slope: number;
+  /** Intercepts c of the baseline and the variant. */
+  baselineIntercept: number;
+  variantIntercept: number;
+  /** Runs of the variant used. */
+  runs: number;
+}
+
+/** Options of {@link computeMultipliers}. */
+export interface MultiplierOptions {
+  /** Bootstrap resamples (default 2000). */
+  resamples?: number;
+  /** Bootstrap seed (default 0). */
+  seed?: number;
+  /** Interval coverage (default 0.95). */
+  level?: number;
+}
+
+interface SharedSlopeFit {
+  slope: number;
+  intercepts: [number, number];
+}
+
+/** Least squares of log L = c_g − k·log C over two groups with a shared k. */
+function sharedSlope(groups: readonly (readonly AblationRun[])[]): SharedSlopeFit {
+  let sxy = 0, sxx = 0;
+  const means = groups.map((runs) => {
+    const x = runs.reduce((s, r) => s + Math.log(r.compute), 0) / runs.length;
+    const y = runs.reduce((s, r) => s + Math.log(r.loss), 0) / runs.length;
+    for (const r of runs) {
+      sxy += (Math.log(r.compute) - x) * (Math.log(r.loss) - y);
+      sxx += (Math.log(r.compute) - x) ** 2;
+    }
+    return { x, y };
+  });
+  const slope = -sxy / sxx;
+  return {
+    slope,
+    intercepts: [means[0].y + slope * means[0].x, means[1].y + slope * means[1].x],
+  };
+}
+
+function multiplierOf(fit: SharedSlopeFit): number {
+  return fit.slope > 0 ? Math.exp((fit.intercepts[1] - fit.intercepts[0]) / fit.slope) : NaN;
+}
+
+/** mulberry32 over [0, 1). */
+function uniform(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  const at = q * (sorted.length - 1);
+  const below = Math.floor(at), above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below] + (at - below) * (sorted[above] - sorted[below]);
+}
+
+/** Runs grouped by budget (cells), for resampling seeds within each cell. */
+function cells(runs: readonly AblationRun[]): AblationRun[][] {
+  const byBudget = new Map<number, AblationRun[]>();
+  for (const r of runs) byBudget.set(r.compute, [...(byBudget.get(r.compute) ?? []), r]);
+  return [...byBudget.values()];
+}
+
+/**
+ * The compute multiplier of every variant against `baseline`, with bootstrap intervals.
+ *
+ * @example
+ * ```ts
+ * const runs = [
+ *   { variant: "base", compute: 1e12, seed: 0, loss: 2.0 }, { variant: "base", compute: 1e13, seed: 0, loss: 1.6 },
+ *   { variant: "relu", compute: 1e12, seed: 0, loss: 2.1 }, { variant: "relu", compute: 1e13, seed: 0, loss: 1.7 },
+ * ];
+ * computeMultipliers(runs, "base")[0].multiplier; // > 1: ReLU needs more compute
+ * ```
+ */
+export function computeMultipliers(
+  runs: readonly AblationRun[],
+  baseline: string,
+  options: MultiplierOptions = {},
+): ComputeMultiplier[] {
+  const resamples = options.resamples ?? 2000;
+  const level = options.level ?? 0.95;
+  const base = runs.filter((r) => r.variant === baseline);
+  if (new Set(base.map((r) => r.compute)).size < 2) {
+    throw new RangeError(
+      `compute multipliers need the baseline "${baseline}" at two or more budgets, got ${
+        new Set(base.map((r) => r.compute)).size
+      }`,
+    );
+  }
+  const variants = [...new Set(runs.map((r) => r.variant))].filter((v) => v !== baseline);
+  return variants.map((variant, k) => {
+    const mine = runs.filter((r) => r.variant === variant);
+    const fit = sharedSlope([base, mine]);
+    const random = uniform((options.seed ?? 0) + k);
+    const baseCells = cells(base), mineCells = cells(mine);
+    const resample = (groups: AblationRun[][]) =>
+      groups.flatMap((cell) => cell.map(() => cell[Math.floor(random() * cell.length)]));
+    const draws: number[] = [];
+    for (let i = 0; i < resamples; i++) {
+      const m = multiplierOf(sharedSlope([resample(baseCells), resample(mineCells)]));
+      if (Number.isFinite(m)) draws.push(m);
+    }
+    draws.sort((a, b) => a - b);
+    return {
+      variant,
+      multiplier: multiplierOf(fit),
+      lower: draws.length > 0 ? quantile(draws, (1 - level) / 2) : NaN,
+      upper: draws.length > 0 ? quantile(draws, (1 + level) / 2) : NaN,
+      slope: fit.slope,
+      baselineIntercept: fit.intercepts[0],
+      variantIntercept: fit.intercepts[1],
+      runs: mine.length,
+    };
+  });
+}
+
+/** The multipliers on a log axis with their intervals and a rule at 1 (no effect). */
+function multiplierSpec(rows: ComputeMultiplier[], baseline: string): PlotSpec {
+  const values = rows.map((r) => ({ ...r, label: r.variant }));
+  const y = { field: "label", type: "nominal", sort: null, title: null };
+  return topLevelSpec({
+    title: {
+      text: "Compute multipliers of the ablations",
+      subtitle:
+        `compute the variant needs for the baseline's loss (${baseline} = 1); 95% bootstrap CI over seeds`,
+    },
+    layer: [
+      {
+        data: { values: [{ one: 1 }] },
+        mark: { type: "rule", strokeDash: [4, 3], color: "#888" },
+        encoding: { x: { field: "one", type: "quantitative" } },
+      },
+      {
+        data: { values },
+        mark: { type: "rule", strokeWidth: 2, color: "#4c78a8" },
+        encoding: {
+          y,
+          x: {
+            field: "lower",
+            type: "quantitative",
+            scale: LOG_SCALE,
+            title: "compute multiplier (×)",
+          },
+          x2: { field: "upper" },
+        },
+      },
+      {
+        data: { values },
+        mark: { type: "point", filled: true, size: 70, color: "#4c78a8" },
+        encoding: {
+          y,
+          x: { field: "multiplier", type: "quantitative", scale: LOG_SCALE },
+          tooltip: [
+            { field: "label", type: "nominal" },
+            { field: "multiplier", type: "quantitative", format: ".3g" },
+            { field: "lower", type: "quantitative", format: ".3g" },
+            { field: "upper", type: "quantitative", format: ".3g" },
+          ],
+        },
+      },
+    ],
+  }, { height: 40 * rows.length + 40 });
+}
+
+/** Mean loss per (variant, budget) against compute, with each variant's shared-slope line. */
+function lossVsComputeSpec(
+  runs: readonly AblationRun[],
+  multipliers: readonly ComputeMultiplier[],
+  baseline: string,
+): PlotSpec {
+  const means = new Map<string, { variant: string; compute: number; loss: number; n: number }>();
+  for (const r of runs) {
+    const key = `${r.variant}|${r.compute}`;
+    const m = means.get(key) ?? { variant: r.variant, compute: r.compute, loss: 0, n: 0 };
+    m.loss += Math.log(r.loss);
+    m.n++;
+    means.set(key, m);
+  }
+  const points = [...means.values()].map((m) => ({ ...m, loss: Math.exp(m.loss / m.n) }));
+  const budgets = [...new Set(runs.map((r) => r.compute))];
+  const [low, high] = [Math.min(...budgets), Math.max(...budgets)];
+  const lines = multipliers.flatMap((m) =>
+    [low, high].map((c) => ({
+      variant: m.variant,
+      compute: c,
+      loss: Math.exp(m.variantIntercept - m.slope * Math.log(c)),
+    }))
+  );
+  const own = sharedSlope([
+    runs.filter((r) => r.variant === baseline),
+    runs.filter((r) => r.variant === baseline),
+  ]);
+  for (const c of [low, high]) {
+    lines.push({
+      variant: baseline,
+      compute: c,
+      loss: Math.exp(own.intercepts[0] - own.slope * Math.log(c)),
+    });
+  }
+  const x = {
+    field: "compute",
+    type: "quantitative",
+    scale: LOG_SCALE,
+    title: "compute C (FLOPs)",
+    axis: { format: ".2~e", values: budgets },
+  };
+  const y = {
+    field: "loss",
+    type: "quantitative",
+    scale: LOG_SCALE,
+    title: "held-out loss (nats/token, geometric mean over seeds)",
+  };
+  const color = { field: "variant", type: "nominal", title: "variant" };
+  return topLevelSpec({
+    title: "Loss against compute per variant",
+    layer: [
+      {
+        data: { values: points },
+        mark: { type: "point", filled: true, size: 50 },
+        encoding: { x, y, color },
+      },
+      {
+        data: { values: lines },
+        mark: { type: "line", strokeWidth: 1.5 },
+        encoding: { x, y, color },
+      },
+    ],
+  }, {});
+}
+
+/**
+ * Computes the multipliers of a `gpt-ablations` results directory (trial configs carry
+ * `variant` and `budget`) and writes `fits.json`, `multipliers.*` and `loss-vs-compute.*`.
+ *
+ * @example
+ * ```ts
+ * const report = await analyzeAblations("results/gpt-ablations", "baseline");
+ * ```
+ */
+export async function analyzeAblations(dir: string, baseline: string): Promise<AnalysisReport> {
+  const { ok, other } = await finishedTrials(dir);
+  const runs: AblationRun[] = ok.map((r) => ({
+    variant: String(r.config.variant),
+    compute: configNumber(r, "budget"),
+    seed: configNumber(r, "seed"),
+    loss: metric(r, "loss"),
+  }));
+  const multipliers = computeMultipliers(runs, baseline);
+  const fitsPath = `${dir}/fits.json`;
+  await writeJson(fitsPath, {
+    experiment: "gpt-ablations",
+    method: "log L = c_variant − k·log C with k shared by the variant and the baseline " +
+      "(least squares over every seed's run); multiplier = exp((c_variant − c_baseline)/k) = " +
+      "C_variant/C_baseline at equal loss; 95% percentile bootstrap over seeds within each budget",
+    baseline,
+    multipliers,
+    runs,
+    excluded: other.map((r) => ({
+      id: r.id,
+      status: r.status,
+      config: r.config,
+      error: r.error?.message,
+    })),
+  });
+  const plots = [
+    await writePlot(dir, "multipliers", multiplierSpec(multipliers, baseline)),
+    await writePlot(dir, "loss-vs-compute", lossVsComputeSpec(runs, multipliers, baseline)),
+  ];
+  return {
+    fits: fitsPath,
+    plots,
+    lines: multipliers.map((m) =>
+      `${m.variant}: ${withInterval(m.multiplier, m)}× the compute of ${baseline} at equal loss`
+    ),
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * Analysis of `gpt-data-size`: on an N × D grid (D = training-set size in tokens, trained for
+ * several epochs with the best held-out loss kept: early stopping), Kaplan's
+ * L(D) = (D_c/D)^α_D for the largest model and the Chinchilla fit L(N, D) = E + A/N^α + B/D^β
+ * over the whole grid, both with bootstrap intervals.
+ *
+ * @module
+ */
+import { scalingPlotSpec } from "../../plot/scaling_plot.ts";
+import { fitChinchilla, predictChinchillaLoss } from "../../scaling/chinchilla.ts";
+import { fitKaplanD } from "../../scaling/kaplan.ts";
+import {
+  type AnalysisReport,
+  finishedTrials,
+  metric,
+  validationCurvesSpec,
+  withInterval,
+  writeJson,
+  writePlot,
+} from "./common.ts";
+import { BOOTSTRAP_RESAMPLES } from "./model_size.ts";
+
+/** Bootstrap resamples of the five-parameter Chinchilla fit (each refit is an L-BFGS polish). */
+const CHINCHILLA_RESAMPLES = 200;
+
+/**
+ * Fits L(D) and L(N, D) to a `gpt-data-size` results directory and writes `fits.json`,
+ * `loss-vs-d.*` and `curves.*` into it.
+ *
+ * @example
+ * ```ts
+ * const report = await analyzeDataSize("results/gpt-data-size");
+ * ```
+ */
+export async function analyzeDataSize(dir: string): Promise<AnalysisReport> {
+  const { ok, other } = await finishedTrials(dir);
+  const points = ok.map((r) => ({
+    n: metric(r, "n"),
+    d: metric(r, "train_tokens"),
+    loss: metric(r, "best_loss"),
+    final_loss: metric(r, "loss"),
+    model: `N=${metric(r, "n")}`,
+  }));
+  const largest = Math.max(...points.map((p) => p.n));
+  const top = points.filter((p) => p.n === largest);
+  const lawD = fitKaplanD(
+    { d: top.map((p) => p.d), loss: top.map((p) => p.loss) },
+    { bootstrap: { resamples: BOOTSTRAP_RESAMPLES, seed: 0 } },
+  );
+  const alpha = lawD.bootstrap!.intervals.alphaD;
+  const exponent = { value: -lawD.params.alphaD, lower: -alpha.upper, upper: -alpha.lower };
+  const joint = fitChinchilla(
+    { n: points.map((p) => p.n), d: points.map((p) => p.d), loss: points.map((p) => p.loss) },
+    { bootstrap: { resamples: CHINCHILLA_RESAMPLES, seed: 0 } },
+  );
+  const fitsPath = `${dir}/fits.json`;
+  await writeJson(fitsPath, {
+    experiment: "gpt-data-size",
+    loss: "lowest held-out loss over the run's evaluations (early stopping), nats/token",
+    kaplan_d: {
+      law: "L(D) = (D_c/D)^alpha_D for the largest model, D = training-set tokens",
+      n: largest,
+      equation: lawD.equation,
+      params: lawD.params,
+      exponent_of_d: exponent,
+      bootstrap: lawD.bootstrap,
+      residuals: lawD.residuals,
+    },
+    chinchilla: {
+      law: "L(N, D) = E + A/N^alpha + B/D^beta, N non-embedding parameters, D training-set tokens",
+      equation: joint.equation,
+      params: joint.params,
+      derived: joint.derived,
+      bootstrap: joint.bootstrap,
+      residuals: joint.residuals,
+    },
+    points,
+    excluded: other.map((r) => ({ id: r.id, status: r.status, config: r.config })),
+  });
+  const sizes = [...new Set(points.map((p) => p.n))].sort((a, b) => a - b);
+  const plots = [
+    await writePlot(
+      dir,
+      "loss-vs-d",
+      scalingPlotSpec(points, {
+        x: "d",
+        y: "loss",
+        xTitle: "training-set tokens D",
+        yTitle: "best held-out loss (nats/token)",
+        color: { field: "model", title: "non-embedding N" },
+        laws: [
+          {
+            label: `L(D), N=${largest}: ${lawD.equation}`,
+            predict: (d) => (lawD.params.Dc / d) ** lawD.params.alphaD,
+          },
+          ...sizes.map((n) => ({
+            label: `Chinchilla at N=${n}`,
+            predict: (d: number) => predictChinchillaLoss(joint.params, n, d),
+          })),
+        ],
+        title: "GPT data size: L(D) and L(N, D)",
+      }),
+    ),
+    await writePlot(
+      dir,
+      "curves",
+      validationCurvesSpec(
+        ok,
+        (r) => `N=${metric(r, "n")}, D=${metric(r, "train_tokens")}`,
+        "model, data",
+        "held-out loss during training",
+      ),
+    ),
+  ];
+  const e = joint.bootstrap!.intervals;
+  return {
+    fits: fitsPath,
+    plots,
+    lines: [
+      `L(D) at N=${largest}: ${lawD.equation}; exponent of D ${
+        withInterval(exponent.value, exponent)
+      }`,
+      `Chinchilla: ${joint.equation}; alpha ${withInterval(joint.params.alpha, e.alpha)}, ` +
+      `beta ${withInterval(joint.params.beta, e.beta)}`,
+    ],
+  };
+}

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { gpu } from "../helpers/check.ts";
+import { fixedWindowBatches } from "../../lib/data/text/windows.ts";
+import { gptConfig } from "../../lib/nn/mod.ts";
+import { learningRateSchedule, resolveTrainHyper, trainGpt } from "../../lib/train/mod.ts";
+
+const CONFIG = gptConfig({ nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16, vocabSize: 256 });
+const TEXT = new TextEncoder().encode(
+  "the quick brown fox jumps over the lazy dog. ".repeat(40),
+);
+const VALIDATION = fixedWindowBatches(TEXT.subarray(0, 400), { context: 16, batch: 8 });
+
+function run(seed: number, steps = 30, lr = 1e-2) {
+  return trainGpt({
+    config: CONFIG,
+    train: TEXT,
+    validation: VALIDATION,
+    steps,
+    batch: 4,
+    lr,
+    seed,
+    logInterval: 5,
+    evalInterval: 15,
+  });
+}
+
+Deno.test("same seed gives bitwise the same loss curve; the loss falls", async () => {
+  await gpu();
+  const a = await run(3);
+  const b = await run(3);
+  const c = await run(4);
+  for (const r of [a, b, c]) r.model.dispose();
+  assert.deepEqual(a.history.map((p) => p.trainLoss), b.history.map((p) => p.trainLoss));
+  assert.equal(a.valLoss, b.valLoss);
+  assert.notDeepEqual(a.history.map((p) => p.trainLoss), c.history.map((p) => p.trainLoss));
+  assert.equal(a.history.length, 6);
+  assert.ok(
+    a.history[0].trainLoss > a.trainLoss + 0.5,
+    `loss ${a.history[0].trainLoss} → ${a.trainLoss}`,
+  );
+  assert.ok(a.history[0].trainLoss < Math.log(256) + 0.3);
+  assert.equal(a.history.filter((p) => p.valLoss !== undefined).length, 2);
+  assert.equal(a.tokens, 30 * 4 * 16);
+  assert.ok(a.tokensPerSecond > 0 && a.flopsPerSecond > 0);
+  assert.equal(a.diverged, null);
+  assert.ok(Math.abs(a.valBitsPerByte - a.valLoss / Math.LN2) < 1e-12);
+});
+
+Deno.test("a huge learning rate is detected as divergence and stops the run", async () => {
+  await gpu();
+  const result = await trainGpt({
+    config: CONFIG,
+    train: TEXT,
+    validation: VALIDATION,
+    steps: 200,
+    batch: 4,
+    lr: 50,
+    seed: 0,
+    logInterval: 5,
+    maxGradNorm: 0,
+    optimizer: "sgd",
+  });
+  result.model.dispose();
+  assert.match(result.diverged ?? "", /training loss .* at step \d+/);
+  assert.ok(result.steps < 200);
+});
+
+Deno.test("warmup then cosine decay to 10% of the peak at the last step", () => {
+  const hyper = resolveTrainHyper({ steps: 1000, batch: 1, lr: 1e-3, seed: 0 }, 256);
+  const lr = learningRateSchedule(hyper);
+  assert.equal(hyper.warmupSteps, 50);
+  assert.ok(lr(0) < 1e-4);
+  assert.equal(lr(50), 1e-3);
+  assert.ok(Math.abs(lr(999) - 1e-4) < 1e-15);
+  assert.ok(lr(500) < 1e-3 && lr(500) > 1e-4);
+  const constant = learningRateSchedule({ ...hyper, schedule: "constant" });
+  assert.equal(constant(0), 1e-3);
+  assert.equal(constant(999), 1e-3);
+});
+
+Deno.test("bad hyperparameters are one clear error", () => {
+  assert.throws(
+    () => resolveTrainHyper({ steps: 0, batch: 1, lr: 1, seed: 0 }, 256),
+    /steps must be an integer ≥ 1/,
+  );
+  assert.throws(
+    () => resolveTrainHyper({ steps: 1, batch: 1, lr: -1, seed: 0 }, 256),
+    /lr must be a positive/,
+  );
+  assert.throws(
+    () =>
+      resolveTrainHyper(
+        { steps: 1, batch: 1, lr: 1, seed: 0, schedule: "linear" as "cosine" },
+        256,
+      ),
+    /schedule must be "cosine" or "constant"/,
+  );
+});
