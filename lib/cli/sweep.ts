@@ -49,7 +49,15 @@ export async function sweepCommand(args: string[]): Promise<number> {
   const stop = new AbortController();
   const abandon = new AbortController();
   let signalExit = 130;
-  const onInterrupt = () => (stop.signal.aborted ? abandon : stop).abort();
+  // Under `deno task`, one Ctrl-C reaches this process twice within a millisecond (from the
+  // terminal and forwarded by the task runner): a repeat counts only after a pause.
+  let firstInterrupt = 0;
+  const onInterrupt = () => {
+    if (!stop.signal.aborted) {
+      firstInterrupt = performance.now();
+      stop.abort();
+    } else if (performance.now() - firstInterrupt > REPEAT_INTERRUPT_MS) abandon.abort();
+  };
   const onTerminate = () => {
     signalExit = 143;
     stop.abort();
@@ -79,6 +87,9 @@ export async function sweepCommand(args: string[]): Promise<number> {
     if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGTERM", onTerminate);
   }
 }
+
+/** A second Ctrl-C sooner than this after the first is the same keypress delivered twice. */
+const REPEAT_INTERRUPT_MS = 300;
 
 /**
  * After a complete sweep (not a shard), runs the experiment file's optional

@@ -276,6 +276,8 @@ async function finish(child: Deno.ChildProcess) {
 Deno.test("first Ctrl-C: running trials finish and are recorded, no new trial starts, exit 130", async () => {
   const { dir, out, log } = await workspace();
   const child = await startInterruptible(out, log);
+  // Twice at once, as one Ctrl-C arrives under `deno task` (terminal + task runner).
+  child.kill("SIGINT");
   child.kill("SIGINT");
   const { code, stderr } = await finish(child);
   assert.equal(code, 130, stderr);
@@ -293,7 +295,7 @@ Deno.test("second Ctrl-C (or SIGTERM): running trials are abandoned unrecorded",
     const child = await startInterruptible(out, log);
     for (const signal of signals) {
       child.kill(signal);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 400));
     }
     const { code, stderr } = await finish(child);
     assert.equal(code, exitCode, stderr);
