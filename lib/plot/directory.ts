@@ -7,7 +7,7 @@
  * @module
  */
 
-import { writeFileAtomic } from "./atomic_write.ts";
+import { writeFileAtomic } from "../sweep/atomic.ts";
 import { renderPlotSvg, svgToPng } from "./render.ts";
 import type { PlotSpec } from "./spec.ts";
 
@@ -70,7 +70,7 @@ export async function renderPlotFile(specPath: string): Promise<RenderedPlotFile
   const stem = specPath.slice(0, -PLOT_SPEC_SUFFIX.length);
   const svg = `${stem}.svg`;
   const png = `${stem}.png`;
-  await writeFileAtomic(svg, new TextEncoder().encode(rendered.svg));
+  await writeFileAtomic(svg, rendered.svg);
   await writeFileAtomic(png, await svgToPng(rendered.svg));
   return { spec: specPath, svg, png, warnings: rendered.warnings };
 }
@@ -114,5 +114,5 @@ export async function writePlotSpec(path: string, spec: PlotSpec): Promise<void>
   if (!path.endsWith(PLOT_SPEC_SUFFIX)) {
     throw new Error(`plot spec file ${path} must end in ${PLOT_SPEC_SUFFIX}`);
   }
-  await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(spec, null, 1) + "\n"));
+  await writeFileAtomic(path, JSON.stringify(spec, null, 1) + "\n");
 }

@@ -11,7 +11,7 @@ import { basenamePath, dirnamePath, joinPath } from "./paths.ts";
 export const STALE_TEMP_MS = 10 * 60 * 1000;
 
 /**
- * Writes `text` to `path` atomically: a uniquely named temp file in the same directory
+ * Writes `content` (text or bytes) to `path` atomically: a uniquely named temp file in the same directory
  * (`.<name>.<pid>-<random>.tmp`), fsync, then rename over `path`. On failure the temp file
  * is removed and the error rethrown.
  *
@@ -21,12 +21,12 @@ export const STALE_TEMP_MS = 10 * 60 * 1000;
  * await writeFileAtomic("/tmp/example.json", '{"ok":true}\n');
  * ```
  */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
   const unique = crypto.randomUUID().slice(0, 8);
   const temp = joinPath(dirnamePath(path), `.${basenamePath(path)}.${Deno.pid}-${unique}.tmp`);
   const file = await Deno.open(temp, { write: true, createNew: true });
   try {
-    const bytes = new TextEncoder().encode(text);
+    const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
     for (let written = 0; written < bytes.length;) {
       written += await file.write(bytes.subarray(written));
     }
