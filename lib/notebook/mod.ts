@@ -1,4 +1,67 @@
 /**
+ * Notebooks on Deno's Jupyter kernel: `show(x)` displays a Vega-Lite plot (one bundle with
+ * Vega-Lite v5 and an SVG fallback), an arquero table (HTML), a raster image such as a digit
+ * grid (PNG), or Markdown; outputs update in place through a display id (live plots, progress
+ * lines). Outside a notebook the same bundles are built and one line per output is printed.
+ *
+ * @example
+ * ```ts
+ * import { digitGrid, progressLine, show } from "./mod.ts";
+ * const live = await show(errorVsPassSpec(rows), { id: "curve" });
+ * await live.update(errorVsPassSpec(moreRows));
+ * await show(digitGrid(train.images, { count: 40 }));
+ * ```
+ *
  * @module
  */
-export {};
+export {
+  imageBundle,
+  isImage,
+  isPlotSpec,
+  isTable,
+  type Markdown,
+  markdown,
+  type MimeBundle,
+  plotBundle,
+  showBundle,
+  summaryLine,
+  tableBundle,
+  type TableLike,
+  toBase64,
+  VEGALITE_MIME,
+} from "./bundle.ts";
+export {
+  checkImage,
+  crc32,
+  digitGrid,
+  type DigitGridOptions,
+  encodePng,
+  type RasterImage,
+} from "./image.ts";
+export {
+  type BundleDisplay,
+  consoleDisplay,
+  type LiveOutput,
+  type LivePlot,
+  livePlot,
+  notebookDisplay,
+  show,
+  type ShowOptions,
+} from "./show.ts";
+export {
+  progressBundle,
+  type ProgressLine,
+  progressLine,
+  type ProgressLineOptions,
+  type ProgressState,
+} from "./progress.ts";
+export {
+  copyTrials,
+  type NotebookScale,
+  notebookScale,
+  readJsonFile,
+  readPlotSpec,
+  REPO_ROOT,
+  repoPath,
+  sweepVariant,
+} from "./results.ts";

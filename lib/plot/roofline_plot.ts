@@ -103,8 +103,8 @@ export function rooflineSpec(
         encoding: { x: xEncoding, y: yEncoding },
       },
       {
-        data: { values: [{ intensity: low, gflops: roof.flops / 1e9, text: roofText }] },
-        mark: { type: "text", align: "left", baseline: "bottom", dy: -4, color: "#444" },
+        data: { values: [{ intensity: ridge, gflops: roof.flops / 1e9, text: roofText }] },
+        mark: { type: "text", align: "center", baseline: "top", dy: 6, color: "#444" },
         encoding: { x: xEncoding, y: yEncoding, text: { field: "text" } },
       },
       {

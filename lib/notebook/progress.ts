@@ -1,0 +1,138 @@
+/**
+ * A live progress line for notebooks: one output updated in place as training goes, usable
+ * directly as a training callback. Outside a notebook it prints its final line once.
+ *
+ * @module
+ */
+
+import type { MimeBundle } from "./bundle.ts";
+import { type BundleDisplay, notebookDisplay } from "./show.ts";
+
+/** Where a progress line stands. */
+export interface ProgressState {
+  /** What is running, e.g. `"baseline"`. */
+  label: string;
+  /** Units done. */
+  done: number;
+  /** Units in all. */
+  total: number;
+  /** Name of a unit (default `"step"`). */
+  unit: string;
+  /** Seconds since the line was created. */
+  seconds: number;
+  /** Latest numbers to show beside the bar. */
+  info: Record<string, number | string>;
+}
+
+function formatInfo(info: Record<string, number | string>): string {
+  return Object.entries(info).map(([key, value]) =>
+    `${key} ${typeof value === "number" ? Number(value.toPrecision(4)) : value}`
+  ).join(" · ");
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The bundle of a progress line: plain text and HTML with a `<progress>` bar.
+ *
+ * @example
+ * ```ts
+ * progressBundle({ label: "baseline", done: 3, total: 23, unit: "pass", seconds: 4.2, info: {} });
+ * ```
+ */
+export function progressBundle(state: ProgressState): MimeBundle {
+  const total = Math.max(state.total, 1);
+  const percent = Math.round(100 * Math.min(state.done / total, 1));
+  const info = formatInfo(state.info);
+  const line = `${state.label}: ${state.unit} ${state.done}/${state.total} (${percent}%)` +
+    (info ? ` · ${info}` : "") + ` · ${state.seconds.toFixed(1)} s`;
+  const html = `<div style="font-family: monospace">` +
+    `<progress value="${Math.min(state.done, total)}" max="${total}" style="width: 16em">` +
+    `</progress> ${escapeHtml(line)}</div>`;
+  return { "text/plain": line, "text/html": html };
+}
+
+/** Options of {@link progressLine}. */
+export interface ProgressLineOptions {
+  /** Units in all. */
+  total: number;
+  /** Name of a unit (default `"step"`). */
+  unit?: string;
+  /** Least milliseconds between two updates, except the first and the last (default 250). */
+  intervalMs?: number;
+  /** Where bundles go (default: `Deno.jupyter.display` in a notebook). */
+  display?: BundleDisplay;
+  /** Clock in milliseconds (injectable for tests). */
+  now?: () => number;
+}
+
+/** A live progress line; see {@link progressLine}. */
+export interface ProgressLine {
+  /** Reports `done` units and the latest numbers; cheap, returns at once. */
+  update(done: number, info?: Record<string, number | string>): void;
+  /** Shows the final state (and prints it outside a notebook); resolves when shown. */
+  end(info?: Record<string, number | string>): Promise<void>;
+  /** The current state. */
+  readonly state: ProgressState;
+}
+
+/**
+ * A progress line updated in place. `update` is synchronous, so it can be a training callback.
+ *
+ * @example
+ * ```ts
+ * const progress = progressLine("baseline", { total: 23, unit: "pass" });
+ * await trainLecun(gpu, [config], {
+ *   onPass: (_, r) => progress.update(r.pass, { test_error: r.test.error }),
+ * });
+ * await progress.end();
+ * ```
+ */
+export function progressLine(label: string, options: ProgressLineOptions): ProgressLine {
+  if (!(Number.isFinite(options.total) && options.total >= 0)) {
+    throw new RangeError(`progress total must be a number ≥ 0, got ${options.total}`);
+  }
+  const now = options.now ?? (() => performance.now());
+  const display = options.display ?? notebookDisplay();
+  const id = `scalelab-progress-${crypto.randomUUID()}`;
+  const interval = options.intervalMs ?? 250;
+  const start = now();
+  const state: ProgressState = {
+    label,
+    done: 0,
+    total: options.total,
+    unit: options.unit ?? "step",
+    seconds: 0,
+    info: {},
+  };
+  let shown = false;
+  let last = -Infinity;
+  let queue: Promise<void> = Promise.resolve();
+  const push = () => {
+    state.seconds = (now() - start) / 1000;
+    last = now();
+    if (display === undefined) return;
+    const bundle = progressBundle(state);
+    const update = shown;
+    shown = true;
+    queue = queue.then(() => display(bundle, { raw: true, display_id: id, update }))
+      .catch(() => {});
+  };
+  return {
+    state,
+    update(done, info) {
+      state.done = done;
+      if (info) state.info = { ...state.info, ...info };
+      if (shown && done < state.total && now() - last < interval) return;
+      push();
+    },
+    async end(info) {
+      if (info) state.info = { ...state.info, ...info };
+      push();
+      if (display === undefined) console.log(progressBundle(state)["text/plain"]);
+      await queue;
+    },
+  };
+}

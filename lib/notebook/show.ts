@@ -1,0 +1,155 @@
+/**
+ * Showing values in a notebook on Deno's Jupyter kernel, and updating them in place through a
+ * `display_id`. Outside a notebook (`deno run`, tests) the same bundles are built and one line
+ * describing each is printed instead.
+ *
+ * @module
+ */
+
+import { type MimeBundle, showBundle, summaryLine } from "./bundle.ts";
+
+/** The shape of `Deno.jupyter.display` used here (injectable for tests). */
+export type BundleDisplay = (
+  bundle: MimeBundle,
+  options: { raw: true; display_id?: string; update?: boolean },
+) => Promise<void> | void;
+
+/** Options of {@link show}. */
+export interface ShowOptions {
+  /** Display id: a later `update` (or `show` with the same id and `update: true`) replaces it. */
+  id?: string;
+  /** Replace the output shown with `id` instead of adding one. */
+  update?: boolean;
+  /** Where bundles go (default: `Deno.jupyter.display` in a notebook, else a console line). */
+  display?: BundleDisplay;
+}
+
+/**
+ * `Deno.jupyter.display` when running in Deno's Jupyter kernel, otherwise undefined.
+ *
+ * @example
+ * ```ts
+ * const inNotebook = notebookDisplay() !== undefined;
+ * ```
+ */
+export function notebookDisplay(): BundleDisplay | undefined {
+  try {
+    // Reading Deno.jupyter outside `deno jupyter` throws.
+    const jupyter = (Deno as unknown as { jupyter?: { display?: BundleDisplay } }).jupyter;
+    const display = jupyter?.display;
+    return typeof display === "function" ? display.bind(jupyter) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Prints one line per new output (updates in place are not printed): the display used outside
+ * a notebook.
+ *
+ * @example
+ * ```ts
+ * consoleDisplay({ "text/plain": "[plot: loss]" }, { raw: true }); // prints [plot: loss]
+ * ```
+ */
+export function consoleDisplay(bundle: MimeBundle, options: { update?: boolean } = {}): void {
+  if (!options.update) console.log(summaryLine(bundle));
+}
+
+/** The symbol Deno's kernel calls to display a cell's value as a bundle. */
+const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
+
+/** An output that can be replaced in place. */
+export interface LiveOutput {
+  /** Its display id. */
+  readonly id: string;
+  /** Replaces the output with `value` (updates are applied in call order). */
+  update(value: unknown): Promise<void>;
+  /** Resolves when every update asked for so far has been shown. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Displays a Vega-Lite spec (as Vega-Lite v5 + SVG), an arquero table (HTML), a raster image
+ * (PNG), Markdown or text. Given an `id`, returns a handle to update the output in place;
+ * without one it returns nothing (so `await show(x)` as a cell's last line adds no `Out[n]`).
+ *
+ * @example
+ * ```ts
+ * await show(aq.table({ n: [1, 2], loss: [3.1, 2.9] }));
+ * const live = await show(errorVsPassSpec(rows), { id: "curve" });
+ * rows.push({ pass: 2, error: 0.05, series: "test" });
+ * await live.update(errorVsPassSpec(rows));
+ * ```
+ */
+export function show(value: unknown, options: ShowOptions & { id: string }): Promise<LiveOutput>;
+export function show(value: unknown, options?: ShowOptions): Promise<void>;
+export async function show(value: unknown, options: ShowOptions = {}): Promise<LiveOutput | void> {
+  const display = options.display ?? notebookDisplay() ?? consoleDisplay;
+  const id = options.id ?? `scalelab-${crypto.randomUUID()}`;
+  await display(await showBundle(value), { raw: true, display_id: id, update: options.update });
+  if (options.id === undefined) return;
+  let queue: Promise<void> = Promise.resolve();
+  const live: LiveOutput = {
+    id,
+    update(next: unknown): Promise<void> {
+      queue = queue.then(async () =>
+        await display(await showBundle(next), { raw: true, display_id: id, update: true })
+      );
+      return queue;
+    },
+    flush: () => queue,
+  };
+  // As a cell's last value (`await show(x)`), the handle itself displays nothing.
+  return Object.assign(live, { [JUPYTER_DISPLAY]: () => ({}) });
+}
+
+/** A plot that grows as rows arrive; see {@link livePlot}. */
+export interface LivePlot<Row> {
+  /** Adds rows and redraws (synchronous; drawing happens in the background, latest first). */
+  push(...rows: Row[]): void;
+  /** The rows so far. */
+  readonly rows: readonly Row[];
+  /** Resolves when the latest rows are shown; rejects if drawing failed. */
+  flush(): Promise<void>;
+}
+
+/**
+ * A plot redrawn in place from all rows pushed so far: shown on the first push, updated on
+ * later ones. `push` returns at once, so it can be a training callback; pushes that arrive
+ * while a drawing is under way are drawn together.
+ *
+ * @example
+ * ```ts
+ * const curve = livePlot((rows) => errorVsPassSpec(rows), { id: "curve" });
+ * await trainLecun(gpu, [config], {
+ *   onPass: (_, r) => curve.push({ pass: r.pass, error: r.test.error / 100, series: "test" }),
+ * });
+ * await curve.flush();
+ * ```
+ */
+export function livePlot<Row>(
+  build: (rows: Row[]) => unknown,
+  options: Omit<ShowOptions, "update"> = {},
+): LivePlot<Row> {
+  const rows: Row[] = [];
+  const showOptions = { ...options, id: options.id ?? `scalelab-${crypto.randomUUID()}` };
+  let output: LiveOutput | undefined;
+  let drawn = 0;
+  let queue: Promise<void> = Promise.resolve();
+  const draw = async () => {
+    if (drawn === rows.length) return;
+    drawn = rows.length;
+    const value = build(rows);
+    if (output) await output.update(value);
+    else output = await show(value, showOptions);
+  };
+  return {
+    rows,
+    push(...more) {
+      rows.push(...more);
+      queue = queue.then(draw);
+    },
+    flush: () => queue,
+  };
+}
