@@ -4,8 +4,8 @@
  * hidden layers, for a fixed number of passes; the test set is always the same 2007 digits.
  * The analysis fits test error = E + A·D^(−β) per width with bootstrap intervals.
  *
- * Three seeds per point: a few batch-size-1 SGD runs die (the net stops learning, ~85% error),
- * so the analysis fits the median over seeds.
+ * Three seeds per point; the analysis fits the median over seeds, so one odd batch-size-1 SGD
+ * run cannot bend a curve.
  *
  * `deno task sweep lecun1989-scaling --preset cpu` (D = 500 … 15000, widths 0.5–1.5, 23
  * passes; width 2 needs more workgroup memory than lavapipe's 32 KiB) or `--preset gpu`

@@ -6,9 +6,11 @@
  */
 import { attentionSuite } from "./attention_bench.ts";
 import { dispatchSuite } from "./dispatch_bench.ts";
+import { gptSuite } from "./gpt_bench.ts";
 import { layerNormSuite } from "./layernorm_bench.ts";
 import { matmulSuite } from "./matmul_bench.ts";
 import type { BenchSuite } from "./suite.ts";
+import { lecunSuite } from "../lecun/bench.ts";
 
 /** Every suite, in the order they run. */
 export const BENCH_SUITES: readonly BenchSuite[] = [
@@ -16,4 +18,6 @@ export const BENCH_SUITES: readonly BenchSuite[] = [
   dispatchSuite,
   layerNormSuite,
   attentionSuite,
+  gptSuite,
+  lecunSuite,
 ];
