@@ -13,6 +13,7 @@ import { writePlotSpec } from "../plot/directory.ts";
 import { isoFlopFigureSpec } from "../plot/isoflop_plot.ts";
 import { scalingPlotSpec } from "../plot/scaling_plot.ts";
 import type { PlotSpec } from "../plot/spec.ts";
+import { BootstrapFailure, type BootstrapSummary } from "../scaling/bootstrap.ts";
 import { fitChinchilla } from "../scaling/chinchilla.ts";
 import { computeOptimalAllocation } from "../scaling/compute_optimal.ts";
 import { formatConstant } from "../scaling/format.ts";
@@ -89,6 +90,43 @@ function fitOptions(args: FitArgs) {
       ? undefined
       : { resamples: args.bootstrap, seed: args.seed, level: args.level },
   };
+}
+
+/** The bootstrap's settings and intervals for `--json` (nothing without `--bootstrap`). */
+function bootstrapJson(boot: BootstrapSummary | undefined) {
+  return boot
+    ? {
+      bootstrap: {
+        resamples: boot.resamples,
+        seed: boot.seed,
+        level: boot.level,
+        failed: boot.failed,
+      },
+      intervals: boot.intervals,
+    }
+    : {};
+}
+
+/** A table of quantities with their estimates and, when bootstrapped, their intervals. */
+function quantityLines(quantities: Record<string, number>, boot?: BootstrapSummary): string[] {
+  const failed = boot && boot.failed > 0 ? `, ${boot.failed} failed` : "";
+  const width = Math.max(10, ...Object.keys(quantities).map((name) => name.length + 2));
+  const lines = [
+    "quantity".padEnd(width) + "estimate      " +
+    (boot
+      ? `${
+        Math.round(boot.level * 100)
+      }% interval (${boot.resamples} resamples, seed ${boot.seed}${failed})`
+      : ""),
+  ];
+  for (const [name, value] of Object.entries(quantities)) {
+    const interval = boot?.intervals[name];
+    const range = interval
+      ? `[${formatConstant(interval.lower)}, ${formatConstant(interval.upper)}]`
+      : "";
+    lines.push(name.padEnd(width) + formatConstant(value, 5).padEnd(14) + range);
+  }
+  return lines;
 }
 
 function chinchillaLaw(args: FitArgs, columns: FitColumns): FittedLaw {
@@ -171,17 +209,7 @@ function fitJson(args: FitArgs, columns: FitColumns, fit: AnyFit): Record<string
     starts: fit.starts,
     evaluations: fit.evaluations,
     fitMilliseconds: Math.round(fit.fitMilliseconds),
-    ...(fit.bootstrap
-      ? {
-        bootstrap: {
-          resamples: fit.bootstrap.resamples,
-          seed: fit.bootstrap.seed,
-          level: fit.bootstrap.level,
-          failed: fit.bootstrap.failed,
-        },
-        intervals: fit.bootstrap.intervals,
-      }
-      : {}),
+    ...bootstrapJson(fit.bootstrap),
   };
 }
 
@@ -192,25 +220,13 @@ function tableLine(args: FitArgs, columns: FitColumns, extra = ""): string {
 }
 
 function fitText(args: FitArgs, columns: FitColumns, fit: AnyFit): string {
-  const lines = [`${fit.law} fit: ${fit.equation}`, tableLine(args, columns), ""];
-  const boot = fit.bootstrap;
-  const failed = boot && boot.failed > 0 ? `, ${boot.failed} failed` : "";
-  lines.push(
-    "quantity  estimate      " +
-      (boot
-        ? `${
-          Math.round(boot.level * 100)
-        }% interval (${boot.resamples} resamples, seed ${boot.seed}${failed})`
-        : ""),
-  );
   const quantities = { ...(fit.params as Record<string, number>), ...fit.derived };
-  for (const [name, value] of Object.entries(quantities)) {
-    const interval = boot?.intervals[name];
-    const range = interval
-      ? `[${formatConstant(interval.lower)}, ${formatConstant(interval.upper)}]`
-      : "";
-    lines.push(name.padEnd(10) + formatConstant(value, 5).padEnd(14) + range);
-  }
+  const lines = [
+    `${fit.law} fit: ${fit.equation}`,
+    tableLine(args, columns),
+    "",
+    ...quantityLines(quantities, fit.bootstrap),
+  ];
   const r = fit.residuals;
   lines.push(
     "",
@@ -228,6 +244,7 @@ function isoFlopJson(args: FitArgs, columns: FitColumns, result: IsoFlopResult) 
   return {
     law: "isoflop",
     ...result.law,
+    tokensPerParameter: result.tokensPerParameter,
     table: args.table,
     rows: columns.rows,
     excluded: args.excludeTop,
@@ -243,6 +260,7 @@ function isoFlopJson(args: FitArgs, columns: FitColumns, result: IsoFlopResult) 
     })),
     skipped: result.skipped,
     unassigned: result.unassigned,
+    ...bootstrapJson(result.bootstrap),
   };
 }
 
@@ -266,6 +284,14 @@ function isoFlopText(args: FitArgs, columns: FitColumns, result: IsoFlopResult):
   for (const s of result.skipped) {
     lines.push(`skipped ${formatConstant(s.flops, 2)} (${s.runs} runs): ${s.reason}`);
   }
+  const quantities = { ...law, tokensPerParameter: result.tokensPerParameter };
+  lines.push("", ...quantityLines(quantities, result.bootstrap));
+  if (result.bootstrap) {
+    lines.push(
+      "(runs resampled within each budget; a failed resample has a budget with fewer than 3 " +
+        "distinct sizes or a parabola opening downward)",
+    );
+  }
   return lines.join("\n");
 }
 
@@ -277,9 +303,14 @@ function isoFlopLaw(args: FitArgs, columns: FitColumns): { text: string; plot: (
   }));
   let result: IsoFlopResult;
   try {
-    result = isoFlopApproach(runs, { budgets: args.budgets, tolerance: args.tolerance });
+    result = isoFlopApproach(runs, {
+      budgets: args.budgets,
+      tolerance: args.tolerance,
+      ...fitOptions(args),
+    });
   } catch (error) {
-    throw new TableError(messageOf(error));
+    // Too few bootstrap refits is a failed fit; every other error is about the table.
+    throw error instanceof BootstrapFailure ? error : new TableError(messageOf(error));
   }
   return {
     text: args.json

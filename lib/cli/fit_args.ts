@@ -242,9 +242,6 @@ function checkLawFlags(args: FitArgs, values: Map<string, string>): void {
     if (!(args.n && (args.c || args.d))) {
       throw new FitUsageError("--law isoflop needs --n COL and --c COL (or --d COL)");
     }
-    if (args.bootstrap !== undefined) {
-      throw new FitUsageError("--bootstrap is not available for --law isoflop");
-    }
   } else {
     forbid(["budgets", "tolerance"], "is for --law isoflop");
   }

@@ -13,6 +13,12 @@ export interface BootstrapOptions {
   seed: number;
   /** Coverage of the percentile interval (default 0.95). */
   level?: number;
+  /**
+   * Groups of point indices that partition `0…pointCount−1`: each point is replaced by a draw
+   * from its own group (a stratified bootstrap, e.g. runs resampled within each compute budget).
+   * Default: one group of all points.
+   */
+  strata?: readonly (readonly number[])[];
 }
 
 /** One quantity's bootstrap distribution. */
@@ -43,6 +49,21 @@ export interface BootstrapSummary {
   intervals: Record<string, ParameterInterval>;
 }
 
+/**
+ * Thrown by {@link bootstrapIntervals} when more than half of the refits fail, so a caller can
+ * keep the point estimates and report the intervals as unavailable.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   bootstrapIntervals(count, estimate, refit, { resamples: 1000, seed: 0 });
+ * } catch (error) {
+ *   if (!(error instanceof BootstrapFailure)) throw error;
+ * }
+ * ```
+ */
+export class BootstrapFailure extends RangeError {}
+
 /** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
 function uniformSource(seed: number): () => number {
   let state = seed >>> 0;
@@ -63,10 +84,39 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
 }
 
+/** For each point, the group it is redrawn from; checks that `strata` partition the points. */
+function poolsOf(
+  pointCount: number,
+  strata: readonly (readonly number[])[] | undefined,
+): (readonly number[])[] {
+  if (strata === undefined) {
+    const all = Array.from({ length: pointCount }, (_, i) => i);
+    return all.map(() => all);
+  }
+  const pools: (readonly number[])[] = new Array(pointCount);
+  for (const stratum of strata) {
+    for (const i of stratum) {
+      if (!Number.isInteger(i) || i < 0 || i >= pointCount || pools[i] !== undefined) {
+        throw new RangeError(
+          `bootstrap strata must partition the points 0…${pointCount - 1}; got point ${i} ` +
+            (pools[i] === undefined ? "out of range" : "twice"),
+        );
+      }
+      pools[i] = stratum;
+    }
+  }
+  const missing = Array.from({ length: pointCount }, (_, i) => i).find((i) => !pools[i]);
+  if (missing !== undefined) {
+    throw new RangeError(`bootstrap strata must partition the points; point ${missing} is in none`);
+  }
+  return pools;
+}
+
 /**
- * Refits `resamples` times on indices drawn with replacement from `0…pointCount−1` and returns
+ * Refits `resamples` times on indices drawn with replacement from `0…pointCount−1` (within each
+ * of `options.strata` when given: index i is redrawn from its own stratum) and returns
  * percentile intervals for every quantity in `estimate`. A refit that throws is counted in
- * `failed` and left out; if more than half fail, this throws.
+ * `failed` and left out; if more than half fail, this throws a {@link BootstrapFailure}.
  *
  * @example
  * ```ts
@@ -93,13 +143,17 @@ export function bootstrapIntervals(
   if (!(level > 0 && level < 1)) {
     throw new RangeError(`bootstrap level must be in (0, 1), got ${level}`);
   }
+  const pools = poolsOf(pointCount, options.strata);
   const names = Object.keys(estimate);
   const draws = names.map(() => [] as number[]);
   const uniform = uniformSource(seed);
   const indices = new Int32Array(pointCount);
   let failed = 0;
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < pointCount; i++) indices[i] = Math.floor(uniform() * pointCount);
+    for (let i = 0; i < pointCount; i++) {
+      const pool = pools[i];
+      indices[i] = pool[Math.floor(uniform() * pool.length)];
+    }
     let values: Record<string, number>;
     try {
       values = refit(indices);
@@ -110,7 +164,9 @@ export function bootstrapIntervals(
     names.forEach((name, k) => draws[k].push(values[name]));
   }
   if (failed * 2 > resamples) {
-    throw new RangeError(`bootstrap failed: ${failed} of ${resamples} refits did not succeed`);
+    throw new BootstrapFailure(
+      `bootstrap failed: ${failed} of ${resamples} refits did not succeed`,
+    );
   }
   const intervals: Record<string, ParameterInterval> = {};
   names.forEach((name, k) => {

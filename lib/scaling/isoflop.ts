@@ -1,11 +1,13 @@
 /**
  * Chinchilla's approach 2, IsoFLOP profiles: group runs by compute budget, fit a parabola of loss
  * in log₁₀ N per budget, take its minimum as N_opt(C) (D_opt = C/(6·N_opt)), then fit power laws
- * through the minima.
+ * through the minima. Optionally, percentile bootstrap intervals from runs resampled with
+ * replacement within each budget.
  *
  * @module
  */
 
+import { bootstrapIntervals, type BootstrapOptions, type BootstrapSummary } from "./bootstrap.ts";
 import { type ComputeOptimalLaw, fitComputeOptimalLaw } from "./compute_optimal.ts";
 import { fitParabola } from "./regression.ts";
 
@@ -31,6 +33,13 @@ export interface IsoFlopOptions {
   tolerance?: number;
   /** Fewest runs a profile needs (default 3, the parabola's parameters). */
   minRuns?: number;
+  /**
+   * Bootstrap intervals for the law and the tokens per parameter: the runs of each profile are
+   * resampled with replacement within their budget and the parabolas and power laws refitted; a
+   * resample in which some profile has fewer than `minRuns` distinct sizes or a parabola that
+   * opens downward counts as failed.
+   */
+  bootstrap?: Omit<BootstrapOptions, "strata">;
 }
 
 /** One budget's profile and its parabola. */
@@ -61,6 +70,76 @@ export interface IsoFlopResult {
   unassigned: number;
   /** Power laws through the minima. */
   law: ComputeOptimalLaw;
+  /** Geometric mean over the profiles of D_opt/N_opt, the tokens per parameter at the optimum. */
+  tokensPerParameter: number;
+  /**
+   * With `options.bootstrap`: intervals for `a`, `b`, `nCoefficient`, `dCoefficient` and
+   * `tokensPerParameter`.
+   */
+  bootstrap?: BootstrapSummary;
+}
+
+/** One budget's parabola and minimum, or why it has none. */
+function fitProfile(
+  flops: number,
+  runs: IsoFlopRun[],
+  minRuns: number,
+): IsoFlopProfile | { reason: string } {
+  const logN = runs.map((run) => Math.log10(run.n));
+  const distinctSizes = new Set(logN).size;
+  if (distinctSizes < minRuns) {
+    return { reason: `${distinctSizes} distinct model sizes, fewer than ${minRuns}` };
+  }
+  const parabola = fitParabola(logN, runs.map((run) => run.loss));
+  if (!(parabola[2] > 0)) return { reason: "the parabola opens downward, so it has no minimum" };
+  const logNOpt = -parabola[1] / (2 * parabola[2]);
+  const nOpt = 10 ** logNOpt;
+  return {
+    flops,
+    runs,
+    parabola,
+    nOpt,
+    dOpt: flops / (6 * nOpt),
+    lossOpt: parabola[0] + parabola[1] * logNOpt + parabola[2] * logNOpt * logNOpt,
+    interior: logNOpt >= Math.min(...logN) && logNOpt <= Math.max(...logN),
+  };
+}
+
+/** The power laws and the geometric-mean tokens per parameter through the profiles' minima. */
+function lawOf(profiles: readonly IsoFlopProfile[]) {
+  const law = fitComputeOptimalLaw(
+    profiles.map((p) => ({ flops: p.flops, n: p.nOpt, d: p.dOpt })),
+  );
+  const meanLogRatio = profiles.reduce((s, p) => s + Math.log(p.dOpt / p.nOpt), 0) /
+    profiles.length;
+  return { law, tokensPerParameter: Math.exp(meanLogRatio) };
+}
+
+/** Bootstrap of the law with the runs of each profile resampled within their budget. */
+function bootstrapProfiles(
+  profiles: readonly IsoFlopProfile[],
+  minRuns: number,
+  options: Omit<BootstrapOptions, "strata">,
+): BootstrapSummary {
+  const runs = profiles.flatMap((p) => p.runs);
+  let start = 0;
+  const strata = profiles.map((p) => {
+    const stratum = p.runs.map((_, i) => start + i);
+    start += p.runs.length;
+    return stratum;
+  });
+  const quantities = ({ law, tokensPerParameter }: ReturnType<typeof lawOf>) => ({
+    ...law,
+    tokensPerParameter,
+  });
+  return bootstrapIntervals(runs.length, quantities(lawOf(profiles)), (indices) => {
+    const refitted = strata.map((stratum, k) => {
+      const profile = fitProfile(profiles[k].flops, stratum.map((i) => runs[indices[i]]), minRuns);
+      if ("reason" in profile) throw new RangeError(profile.reason);
+      return profile;
+    });
+    return quantities(lawOf(refitted));
+  }, { ...options, strata });
 }
 
 function groupByNominalBudget(
@@ -104,6 +183,8 @@ function clusterByCompute(runs: readonly IsoFlopRun[], tolerance: number) {
  * ```ts
  * const result = isoFlopApproach(runs, { budgets: [6e18, 1e19, 3e19, 6e19, 1e20], tolerance: 0.06 });
  * result.law.a; // N_opt ∝ C^a
+ * const withIntervals = isoFlopApproach(runs, { bootstrap: { resamples: 1000, seed: 0 } });
+ * withIntervals.bootstrap?.intervals.a.lower; // lower end of the 95% interval of a
  * ```
  */
 export function isoFlopApproach(
@@ -133,36 +214,12 @@ export function isoFlopApproach(
   const profiles: IsoFlopProfile[] = [];
   const skipped: IsoFlopResult["skipped"] = [];
   for (const group of groups.sort((p, q) => p.flops - q.flops)) {
-    const logN = group.runs.map((run) => Math.log10(run.n));
-    const distinctSizes = new Set(logN).size;
-    if (distinctSizes < minRuns) {
-      skipped.push({
-        flops: group.flops,
-        runs: group.runs.length,
-        reason: `${distinctSizes} distinct model sizes, fewer than ${minRuns}`,
-      });
-      continue;
+    const profile = fitProfile(group.flops, group.runs, minRuns);
+    if ("reason" in profile) {
+      skipped.push({ flops: group.flops, runs: group.runs.length, reason: profile.reason });
+    } else {
+      profiles.push(profile);
     }
-    const parabola = fitParabola(logN, group.runs.map((run) => run.loss));
-    if (!(parabola[2] > 0)) {
-      skipped.push({
-        flops: group.flops,
-        runs: group.runs.length,
-        reason: "the parabola opens downward, so it has no minimum",
-      });
-      continue;
-    }
-    const logNOpt = -parabola[1] / (2 * parabola[2]);
-    const nOpt = 10 ** logNOpt;
-    profiles.push({
-      flops: group.flops,
-      runs: group.runs,
-      parabola,
-      nOpt,
-      dOpt: group.flops / (6 * nOpt),
-      lossOpt: parabola[0] + parabola[1] * logNOpt + parabola[2] * logNOpt * logNOpt,
-      interior: logNOpt >= Math.min(...logN) && logNOpt <= Math.max(...logN),
-    });
   }
   if (profiles.length < 2) {
     throw new RangeError(
@@ -170,8 +227,8 @@ export function isoFlopApproach(
         `(${skipped.length} skipped${budgets ? `, ${unassigned} runs matched no budget` : ""})`,
     );
   }
-  const law = fitComputeOptimalLaw(
-    profiles.map((p) => ({ flops: p.flops, n: p.nOpt, d: p.dOpt })),
-  );
-  return { profiles, skipped, unassigned, law };
+  const { law, tokensPerParameter } = lawOf(profiles);
+  const result: IsoFlopResult = { profiles, skipped, unassigned, law, tokensPerParameter };
+  if (options.bootstrap) result.bootstrap = bootstrapProfiles(profiles, minRuns, options.bootstrap);
+  return result;
 }

@@ -7,8 +7,7 @@
 
 import { formatConstant } from "./format.ts";
 import { fitLogLinkLaw, type LawFit, type LawFitOptions, type LogLinkLaw } from "./law_fit.ts";
-import { gridStarts, type LogLinkModel } from "./log_link.ts";
-import { fitLine } from "./regression.ts";
+import { gridStarts, logLinearModel, logLinearStart, type LogLinkModel } from "./log_link.ts";
 
 /** Parameters of L(N) = (N_c/N)^α_N. */
 export interface KaplanNParams {
@@ -41,32 +40,13 @@ export function predictKaplanLoss(params: KaplanNDParams, n: number, d: number):
   return ((params.Nc / n) ** (params.alphaN / params.alphaD) + params.Dc / d) ** params.alphaD;
 }
 
-/** log L = θ₀ − θ₁·log x, θ = [α·ln x_c, α]. */
-function singleModel(logX: Float64Array): LogLinkModel {
-  return {
-    parameterCount: 2,
-    pointCount: logX.length,
-    evaluate(theta, logPrediction, jacobian) {
-      for (let i = 0; i < logX.length; i++) {
-        logPrediction[i] = theta[0] - theta[1] * logX[i];
-        jacobian[2 * i] = 1;
-        jacobian[2 * i + 1] = -logX[i];
-      }
-    },
-  };
-}
-
-function singleStart([logX]: readonly Float64Array[], logL: Float64Array): number[][] {
-  const [intercept, slope] = fitLine(logX, logL);
-  return [[intercept, -slope]];
-}
-
+/** L = (x_c/x)^α is log-linear: θ = [α·ln x_c, α]. */
 const KAPLAN_N: LogLinkLaw<KaplanNParams> = {
   name: "kaplan-n",
   parameterCount: 2,
   defaultLoss: { kind: "squared" },
-  model: ([logN]) => singleModel(logN),
-  starts: singleStart,
+  model: ([logN]) => logLinearModel(logN),
+  starts: logLinearStart,
   params: (theta) => ({ Nc: Math.exp(theta[0] / theta[1]), alphaN: theta[1] }),
   derived: () => ({}),
   equation: (p) => `L = (${formatConstant(p.Nc)}/N)^${formatConstant(p.alphaN)}`,
@@ -76,8 +56,8 @@ const KAPLAN_D: LogLinkLaw<KaplanDParams> = {
   name: "kaplan-d",
   parameterCount: 2,
   defaultLoss: { kind: "squared" },
-  model: ([logD]) => singleModel(logD),
-  starts: singleStart,
+  model: ([logD]) => logLinearModel(logD),
+  starts: logLinearStart,
   params: (theta) => ({ Dc: Math.exp(theta[0] / theta[1]), alphaD: theta[1] }),
   derived: () => ({}),
   equation: (p) => `L = (${formatConstant(p.Dc)}/D)^${formatConstant(p.alphaD)}`,

@@ -12,6 +12,7 @@ import {
   type LbfgsResult,
   minimizeLbfgs,
 } from "./lbfgs.ts";
+import { fitLine } from "./regression.ts";
 import { checkResidualLoss, type ResidualLoss, residualLossSum } from "./residual_loss.ts";
 
 /** A law written as log-predictions with analytic derivatives. */
@@ -137,4 +138,42 @@ export function gridStarts(axes: readonly (readonly number[])[]): number[][] {
   let points: number[][] = [[]];
   for (const axis of axes) points = points.flatMap((point) => axis.map((v) => [...point, v]));
   return points;
+}
+
+/**
+ * The pure power law in log space, log ŷ = θ₀ − θ₁·log x (θ₁ the exponent, θ₀/θ₁ the log of
+ * the scale), shared by the Kaplan single-variable laws and the power law without a floor.
+ *
+ * @example
+ * ```ts
+ * const model = logLinearModel(Float64Array.from([0, 1]));
+ * const prediction = new Float64Array(2);
+ * model.evaluate(Float64Array.from([1, 0.5]), prediction, new Float64Array(4)); // prediction = [1, 0.5]
+ * ```
+ */
+export function logLinearModel(logX: Float64Array): LogLinkModel {
+  return {
+    parameterCount: 2,
+    pointCount: logX.length,
+    evaluate(theta, logPrediction, jacobian) {
+      for (let i = 0; i < logX.length; i++) {
+        logPrediction[i] = theta[0] - theta[1] * logX[i];
+        jacobian[2 * i] = 1;
+        jacobian[2 * i + 1] = -logX[i];
+      }
+    },
+  };
+}
+
+/**
+ * The one start of {@link logLinearModel}: the least-squares line through (log x, log y).
+ *
+ * @example
+ * ```ts
+ * logLinearStart([Float64Array.from([0, 1])], Float64Array.from([1, 0.5])); // [[1, 0.5]]
+ * ```
+ */
+export function logLinearStart([logX]: readonly Float64Array[], logY: Float64Array): number[][] {
+  const [intercept, slope] = fitLine(logX, logY);
+  return [[intercept, -slope]];
 }

@@ -39,6 +39,7 @@ export {
 } from "./lbfgs.ts";
 export { huberDerivative, huberLoss, type ResidualLoss } from "./residual_loss.ts";
 export {
+  BootstrapFailure,
   bootstrapIntervals,
   type BootstrapOptions,
   type BootstrapSummary,

@@ -7,7 +7,7 @@
 
 import { formatConstant } from "./format.ts";
 import { fitLogLinkLaw, type LawFit, type LawFitOptions, type LogLinkLaw } from "./law_fit.ts";
-import type { LogLinkModel } from "./log_link.ts";
+import { logLinearModel, logLinearStart, type LogLinkModel } from "./log_link.ts";
 import { fitLine } from "./regression.ts";
 
 /** Parameters of y = a·x^(−b) + c; c is 0 for the pure power law. */
@@ -38,21 +38,6 @@ export function predictPowerLaw(params: PowerLawParams, x: number): number {
   return params.a * x ** -params.b + params.c;
 }
 
-/** log y = ln a − b·log x; θ = [ln a, b]. */
-function pureModel(logX: Float64Array): LogLinkModel {
-  return {
-    parameterCount: 2,
-    pointCount: logX.length,
-    evaluate(theta, logPrediction, jacobian) {
-      for (let i = 0; i < logX.length; i++) {
-        logPrediction[i] = theta[0] - theta[1] * logX[i];
-        jacobian[2 * i] = 1;
-        jacobian[2 * i + 1] = -logX[i];
-      }
-    },
-  };
-}
-
 /** log y = log(exp(ln a − b·log x) + exp(ln c)); θ = [ln a, b, ln c]. */
 function irreducibleModel(logX: Float64Array): LogLinkModel {
   return {
@@ -80,15 +65,13 @@ function equation(p: PowerLawParams): string {
   return p.c === 0 ? `y = ${power}` : `y = ${power} + ${formatConstant(p.c)}`;
 }
 
+/** y = a·x^(−b) is log-linear: θ = [ln a, b]. */
 const PURE: LogLinkLaw<PowerLawParams> = {
   name: "power",
   parameterCount: 2,
   defaultLoss: { kind: "squared" },
-  model: ([logX]) => pureModel(logX),
-  starts([logX], logY) {
-    const [intercept, slope] = fitLine(logX, logY);
-    return [[intercept, -slope]];
-  },
+  model: ([logX]) => logLinearModel(logX),
+  starts: logLinearStart,
   params: (theta) => ({ a: Math.exp(theta[0]), b: theta[1], c: 0 }),
   derived: () => ({}),
   equation,

@@ -26,6 +26,7 @@ import {
   type GptTrainResult,
   learningRateSchedule,
   resolveTrainHyper,
+  runSummary,
   type TrainHyper,
   type TrainLogPoint,
 } from "./trainer.ts";
@@ -176,26 +177,21 @@ export async function trainGptPacked(options: PackedTrainOptions): Promise<Packe
   const trainSeconds = (performance.now() - started) / 1000 - evalSeconds;
   return trials.map((_, k) => {
     const steps = stoppedAt[k] < 0 ? step : stoppedAt[k];
-    const tokens = steps * rows;
     return {
-      steps,
-      tokens,
-      trainLoss: trainLoss[k],
-      valLoss: valLoss[k],
-      valBitsPerByte: valLoss[k] / Math.LN2 / (options.bytesPerToken ?? 1),
-      bestValLoss: bestValLoss[k],
-      params: counts,
-      flops: {
-        exact: tokens * flopsPerToken,
-        sixND: 6 * counts.nonEmbedding * tokens,
-        sixNDTotal: 6 * counts.total * tokens,
-      },
-      tokensPerSecond: tokens / trainSeconds,
-      flopsPerSecond: (tokens * flopsPerToken) / trainSeconds,
-      trainSeconds,
-      evalSeconds,
-      diverged: diverged[k],
-      history: histories[k],
+      ...runSummary({
+        steps,
+        tokens: steps * rows,
+        trainLoss: trainLoss[k],
+        valLoss: valLoss[k],
+        bestValLoss: bestValLoss[k],
+        bytesPerToken: options.bytesPerToken ?? 1,
+        params: counts,
+        flopsPerToken,
+        trainSeconds,
+        evalSeconds,
+        diverged: diverged[k],
+        history: histories[k],
+      }),
       packedTrials: count,
       packedTokensPerSecond: (count * step * rows) / trainSeconds,
     };

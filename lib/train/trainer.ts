@@ -134,6 +134,72 @@ export interface GptTrainResult {
   model: Gpt;
 }
 
+/** What a finished run measured, for {@link runSummary}. */
+export interface RunMeasurements {
+  /** Steps done. */
+  steps: number;
+  /** Training tokens seen. */
+  tokens: number;
+  /** Mean training loss over the last logging interval (nats/token). */
+  trainLoss: number;
+  /** Final held-out loss (nats/token). */
+  valLoss: number;
+  /** Lowest held-out loss seen at any evaluation. */
+  bestValLoss: number;
+  /** Bytes per token, for bits per byte. */
+  bytesPerToken: number;
+  /** Parameter counts. */
+  params: GptCounts;
+  /** Exact training FLOPs per token. */
+  flopsPerToken: number;
+  /** Seconds spent training and evaluating. */
+  trainSeconds: number;
+  evalSeconds: number;
+  /** Why the run stopped early, or null. */
+  diverged: string | null;
+  /** Every logging point. */
+  history: TrainLogPoint[];
+}
+
+/**
+ * A run's result without its model: the measurements with bits per byte, FLOP counts and
+ * throughput derived from them (shared by the single and the packed trainer).
+ *
+ * @example
+ * ```ts
+ * const params = gptCounts(config);
+ * const summary = runSummary({
+ *   steps: 100, tokens: 51200, trainLoss: 2.1, valLoss: 2.2, bestValLoss: 2.2, bytesPerToken: 1,
+ *   params, flopsPerToken: 6 * params.total, trainSeconds: 10, evalSeconds: 1, diverged: null,
+ *   history: [],
+ * });
+ * summary.tokensPerSecond; // 5120
+ * ```
+ */
+export function runSummary(run: RunMeasurements): Omit<GptTrainResult, "model"> {
+  const { tokens, params, flopsPerToken, trainSeconds } = run;
+  return {
+    steps: run.steps,
+    tokens,
+    trainLoss: run.trainLoss,
+    valLoss: run.valLoss,
+    valBitsPerByte: run.valLoss / Math.LN2 / run.bytesPerToken,
+    bestValLoss: run.bestValLoss,
+    params,
+    flops: {
+      exact: tokens * flopsPerToken,
+      sixND: 6 * params.nonEmbedding * tokens,
+      sixNDTotal: 6 * params.total * tokens,
+    },
+    tokensPerSecond: tokens / trainSeconds,
+    flopsPerSecond: (tokens * flopsPerToken) / trainSeconds,
+    trainSeconds,
+    evalSeconds: run.evalSeconds,
+    diverged: run.diverged,
+    history: run.history,
+  };
+}
+
 /**
  * Hyperparameters with defaults filled in and checked (one-line errors).
  *
@@ -327,26 +393,21 @@ export async function trainGpt(options: TrainGptOptions): Promise<GptTrainResult
   }
   optimizer.dispose();
   const trainSeconds = (performance.now() - started) / 1000 - evalSeconds;
-  const tokens = step * tokensPerStep;
   return {
-    steps: step,
-    tokens,
-    trainLoss,
-    valLoss,
-    valBitsPerByte: valLoss / Math.LN2 / bytesPerToken,
-    bestValLoss,
-    params: counts,
-    flops: {
-      exact: tokens * flopsPerToken,
-      sixND: 6 * counts.nonEmbedding * tokens,
-      sixNDTotal: 6 * counts.total * tokens,
-    },
-    tokensPerSecond: tokens / trainSeconds,
-    flopsPerSecond: (tokens * flopsPerToken) / trainSeconds,
-    trainSeconds,
-    evalSeconds,
-    diverged,
-    history,
+    ...runSummary({
+      steps: step,
+      tokens: step * tokensPerStep,
+      trainLoss,
+      valLoss,
+      bestValLoss,
+      bytesPerToken,
+      params: counts,
+      flopsPerToken,
+      trainSeconds,
+      evalSeconds,
+      diverged,
+      history,
+    }),
     model,
   };
 }

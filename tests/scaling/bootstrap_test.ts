@@ -46,6 +46,30 @@ Deno.test("bootstrap: failed refits are counted and left out; too many fail loud
   );
 });
 
+Deno.test("bootstrap with strata: each point is redrawn from its own group", () => {
+  // Points 0–2 hold 0, points 3–7 hold 1: every stratified resample has three 0s and five 1s.
+  const labels = [0, 0, 0, 1, 1, 1, 1, 1];
+  const share = (indices: ArrayLike<number>) => ({
+    ones: Array.from(indices, (i) => labels[i]).reduce((s, v) => s + v, 0),
+    firstStratum: Array.from(indices).slice(0, 3).filter((i) => i > 2).length,
+  });
+  const all = Array.from(labels.keys());
+  const strata = [[0, 1, 2], [3, 4, 5, 6, 7]];
+  const summary = bootstrapIntervals(8, share(all), share, { resamples: 200, seed: 2, strata });
+  assert.deepEqual(
+    [summary.intervals.ones.lower, summary.intervals.ones.upper, summary.intervals.ones.std],
+    [5, 5, 0],
+  );
+  assert.equal(summary.intervals.firstStratum.upper, 0);
+  const plain = bootstrapIntervals(8, share(all), share, { resamples: 200, seed: 2 });
+  assert.ok(plain.intervals.ones.std > 0);
+  const bad = (groups: number[][]) => () =>
+    bootstrapIntervals(8, share(all), share, { resamples: 10, seed: 0, strata: groups });
+  assert.throws(bad([[0, 1, 2], [2, 3, 4, 5, 6, 7]]), { message: /got point 2 twice/ });
+  assert.throws(bad([[0, 1, 2], [3, 4, 5, 6, 8]]), { message: /got point 8 out of range/ });
+  assert.throws(bad([[0, 1, 2], [3, 4, 5, 6]]), { message: /point 7 is in none/ });
+});
+
 Deno.test("bootstrap: bad options are one-line errors", () => {
   const run = (options: { resamples: number; seed: number; level?: number }) => () =>
     bootstrapIntervals(SAMPLE.length, meanOf(ALL), meanOf, options);

@@ -102,28 +102,49 @@ Deno.test("fit --law power and --law kaplan print parameters by name", async () 
   }
 });
 
+/** Approach 2 on the Figure 4 table, with Chinchilla's nine budgets. */
+const FIGURE4_ISOFLOP = [
+  FIGURE4,
+  "--law",
+  "isoflop",
+  "--n",
+  "Model Size",
+  "--c",
+  "Training FLOP",
+  "--exclude-top",
+  "5",
+  "--budgets",
+  "6e18,1e19,3e19,6e19,1e20,3e20,6e20,1e21,3e21",
+  "--tolerance",
+  "0.06",
+];
+
 Deno.test("fit --law isoflop finds the Figure 4 IsoFLOP minima", async () => {
-  const outcome = await fit([
-    FIGURE4,
-    "--law",
-    "isoflop",
-    "--n",
-    "Model Size",
-    "--c",
-    "Training FLOP",
-    "--exclude-top",
-    "5",
-    "--budgets",
-    "6e18,1e19,3e19,6e19,1e20,3e20,6e20,1e21,3e21",
-    "--tolerance",
-    "0.06",
-    "--json",
-  ]);
+  const outcome = await fit([...FIGURE4_ISOFLOP, "--json"]);
   assert.equal(outcome.code, 0, outcome.stderr);
   const result = JSON.parse(outcome.stdout);
   assert.equal(result.profiles.length, 9);
   assert.ok(result.a > 0.45 && result.a < 0.55, `a = ${result.a}`);
   assert.ok(Math.abs(result.a + result.b - 1) < 1e-9);
+});
+
+Deno.test("fit --law isoflop --bootstrap: intervals from runs resampled within budgets", async () => {
+  const args = [...FIGURE4_ISOFLOP, "--bootstrap", "200"];
+  const json = await fit([...args, "--json"]);
+  assert.equal(json.code, 0, json.stderr);
+  const result = JSON.parse(json.stdout);
+  assert.deepEqual(
+    { ...result.bootstrap, failed: 0 },
+    { resamples: 200, seed: 0, level: 0.95, failed: 0 },
+  );
+  for (const name of ["a", "b", "tokensPerParameter"]) {
+    const { lower, upper } = result.intervals[name];
+    assert.ok(lower < result[name] && result[name] < upper, `${name} outside [${lower}, ${upper}]`);
+  }
+  const text = await fit(args);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /\na +0\.5\d+ +\[0\.\d+, 0\.\d+\]/);
+  assert.match(text.stdout, /95% interval \(200 resamples, seed 0/);
 });
 
 Deno.test("fit: bad tables and flags are one-line errors", async () => {

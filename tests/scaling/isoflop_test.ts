@@ -66,3 +66,41 @@ Deno.test("IsoFLOP: runs far from every nominal budget are counted, not used", (
     { message: "run 1 has n = 0; it must be a positive number" },
   );
 });
+
+Deno.test("IsoFLOP bootstrap: runs resampled within budgets; the intervals hold the true a, b", () => {
+  const runs = isoFlopRuns(0.01);
+  const bootstrap = { resamples: 400, seed: 0 };
+  const result = isoFlopApproach(runs, { budgets: BUDGETS, bootstrap });
+  const truth = computeOptimalExponents(CHINCHILLA_PUBLISHED);
+  const boot = result.bootstrap!;
+  assert.equal(boot.resamples, 400);
+  assert.equal(boot.level, 0.95);
+  for (const [name, value] of [["a", truth.a], ["b", truth.b]] as const) {
+    const { lower, upper, estimate } = boot.intervals[name];
+    assert.equal(estimate, result.law[name]);
+    assert.ok(lower < value && value < upper, `${name} = ${value} outside [${lower}, ${upper}]`);
+    assert.ok(upper - lower < 0.3, `${name} interval [${lower}, ${upper}] is too wide`);
+  }
+  const ratios = result.profiles.map((p) => Math.log(p.dOpt / p.nOpt));
+  const geometricMean = Math.exp(ratios.reduce((s, r) => s + r, 0) / ratios.length);
+  assertNear(result.tokensPerParameter / geometricMean, 1, 1e-12, "tokens per parameter");
+  const tokens = boot.intervals.tokensPerParameter;
+  assert.ok(tokens.lower < geometricMean && geometricMean < tokens.upper);
+  assert.deepEqual(boot, isoFlopApproach(runs, { budgets: BUDGETS, bootstrap }).bootstrap);
+  assert.equal(isoFlopApproach(runs, { budgets: BUDGETS }).bootstrap, undefined);
+});
+
+Deno.test("IsoFLOP bootstrap: resamples with a degenerate parabola count as failed", () => {
+  // Five sizes per budget: a resample of them often has fewer than three distinct sizes.
+  const runs = isoFlopRuns(0.001).filter((_, i) => i % 9 >= 2 && i % 9 <= 6);
+  const result = isoFlopApproach(runs, {
+    budgets: BUDGETS,
+    bootstrap: { resamples: 200, seed: 0 },
+  });
+  const { failed } = result.bootstrap!;
+  assert.ok(failed > 0 && failed < 100, `${failed} failed`);
+  assert.throws(
+    () => isoFlopApproach(runs, { budgets: BUDGETS, bootstrap: { resamples: 1, seed: 0 } }),
+    { message: /resamples must be an integer ≥ 2/ },
+  );
+});

@@ -55,23 +55,30 @@ Deno.test("model-size analysis fits L(N), writes fits.json and rendered plots", 
   }
 });
 
+/**
+ * IsoFLOP trials of L = E + A/N^0.35 + B/D^0.35 (a = b = 0.5) at four budgets, for the sizes
+ * with 0.3 to 3000 tokens per parameter.
+ */
+async function writeIsoFlopTrials(dir: string, sizes: number[]) {
+  await Deno.mkdir(`${dir}/trials`);
+  let id = 0;
+  for (const budget of [1e10, 1e11, 1e12, 1e13]) {
+    for (const n of sizes) {
+      const d = budget / (6 * n);
+      if (d / n < 0.3 || d / n > 3000) continue;
+      const loss = 1.5 + 400 / n ** 0.35 + 400 / d ** 0.35;
+      await writeTrialRecord(
+        dir,
+        record(id++, { budget, width: 8 }, { n, loss, flops_6nd: budget }),
+      );
+    }
+  }
+}
+
 Deno.test("isoflop analysis finds each budget's optimum and the exponents a, b", async () => {
   const dir = await Deno.makeTempDir({ dir: "/tmp" });
-  await Deno.mkdir(`${dir}/trials`);
   try {
-    // L = E + A/N^0.35 + B/D^0.35 has a = b = 0.5.
-    let id = 0;
-    for (const budget of [1e10, 1e11, 1e12, 1e13]) {
-      for (const n of [1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6]) {
-        const d = budget / (6 * n);
-        if (d / n < 0.3 || d / n > 3000) continue;
-        const loss = 1.5 + 400 / n ** 0.35 + 400 / d ** 0.35;
-        await writeTrialRecord(
-          dir,
-          record(id++, { budget, width: 8 }, { n, loss, flops_6nd: budget }),
-        );
-      }
-    }
+    await writeIsoFlopTrials(dir, [1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6]);
     const report = await analyzeIsoFlop(dir);
     const fits = JSON.parse(await Deno.readTextFile(report.fits));
     assert.ok(Math.abs(fits.a - 0.5) < 0.05, `a ${fits.a}`);
@@ -80,6 +87,35 @@ Deno.test("isoflop analysis finds each budget's optimum and the exponents a, b",
     assert.ok(
       fits.optima.every((o: { tokens_per_parameter: number }) => o.tokens_per_parameter > 0),
     );
+    // Four or five sizes a budget: most resamples repeat sizes until a parabola is degenerate.
+    assert.equal(fits.a_interval, null);
+    assert.match(fits.bootstrap.error, /^bootstrap failed: \d+ of 1000 refits did not succeed$/);
+    assert.match(report.lines[1], /no bootstrap intervals: bootstrap failed/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("isoflop analysis: bootstrap intervals of a, b and tokens per parameter", async () => {
+  const dir = await Deno.makeTempDir({ dir: "/tmp" });
+  try {
+    await writeIsoFlopTrials(dir, Array.from({ length: 19 }, (_, i) => 1e3 * 10 ** (i / 6)));
+    const report = await analyzeIsoFlop(dir);
+    const fits = JSON.parse(await Deno.readTextFile(report.fits));
+    for (const name of ["a", "b"]) {
+      const { lower, upper } = fits[`${name}_interval`];
+      assert.ok(lower <= fits[name] && fits[name] <= upper, `${name} outside [${lower}, ${upper}]`);
+      assert.ok(lower < 0.5 && 0.5 < upper, `${name} interval [${lower}, ${upper}] misses 0.5`);
+    }
+    const tokens = fits.tokens_per_parameter_geometric_mean_interval;
+    assert.ok(tokens.lower <= fits.tokens_per_parameter_geometric_mean);
+    assert.ok(fits.tokens_per_parameter_geometric_mean <= tokens.upper);
+    assert.deepEqual(
+      [fits.bootstrap.resamples, fits.bootstrap.seed, fits.bootstrap.level],
+      [1000, 0, 0.95],
+    );
+    assert.match(report.lines[0], /a = 0\.\d+ \[0\.\d+, 0\.\d+\]/);
+    assert.match(report.lines[1], /95% bootstrap intervals: 1000 resamples/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

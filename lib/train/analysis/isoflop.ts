@@ -3,20 +3,28 @@
  * (Kaplan's convention, N non-embedding parameters), a parabola of final held-out loss in
  * log N; its minimum gives N_opt(C) and D_opt(C) = C/(6·N_opt); power laws through the minima
  * give N_opt ∝ C^a and D_opt ∝ C^b, and D_opt/N_opt is the tokens per parameter at the optimum.
+ * 95% percentile bootstrap intervals come from 1,000 resamples (seed 0) of the runs with
+ * replacement within each budget (unavailable, and said so, when more than half of the resamples
+ * have a budget with fewer than three distinct sizes or a parabola opening downward).
  *
  * @module
  */
 import { isoFlopFigureSpec } from "../../plot/isoflop_plot.ts";
-import { isoFlopApproach } from "../../scaling/isoflop.ts";
+import { BootstrapFailure } from "../../scaling/bootstrap.ts";
+import { isoFlopApproach, type IsoFlopResult } from "../../scaling/isoflop.ts";
 import {
   type AnalysisReport,
   configNumber,
   finishedTrials,
   metric,
   validationCurvesSpec,
+  withInterval,
   writeJson,
   writePlot,
 } from "./common.ts";
+
+/** Bootstrap of the law: resamples of the runs within each budget. */
+const BOOTSTRAP = { resamples: 1000, seed: 0, level: 0.95 };
 
 /**
  * Runs approach 2 on a `gpt-isoflop` results directory and writes `fits.json`, `isoflop.*`
@@ -35,7 +43,26 @@ export async function analyzeIsoFlop(dir: string): Promise<AnalysisReport> {
     loss: metric(r, "loss"),
   }));
   const budgets = [...new Set(ok.map((r) => configNumber(r, "budget")))].sort((a, b) => a - b);
-  const result = isoFlopApproach(runs, { budgets, tolerance: 0.05 });
+  const options = { budgets, tolerance: 0.05 };
+  let result: IsoFlopResult;
+  let bootstrapError: string | undefined;
+  try {
+    result = isoFlopApproach(runs, { ...options, bootstrap: BOOTSTRAP });
+  } catch (error) {
+    if (!(error instanceof BootstrapFailure)) throw error;
+    result = isoFlopApproach(runs, options);
+    bootstrapError = error.message;
+  }
+  const boot = result.bootstrap;
+  const interval = (name: string) => {
+    if (!boot) return null;
+    const { lower, upper } = boot.intervals[name];
+    return { lower, upper };
+  };
+  const shown = (value: number, name: string) => {
+    const bounds = interval(name);
+    return bounds ? withInterval(value, bounds) : value.toPrecision(3);
+  };
   const optima = result.profiles.map((p) => ({
     budget: p.flops,
     n_opt: p.nOpt,
@@ -46,16 +73,30 @@ export async function analyzeIsoFlop(dir: string): Promise<AnalysisReport> {
     runs: p.runs.length,
   }));
   const ratios = optima.map((o) => o.tokens_per_parameter);
-  const geometricMean = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);
+  const geometricMean = result.tokensPerParameter;
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "gpt-isoflop",
     method: "Chinchilla approach 2: parabola of final held-out loss in log10 N per budget " +
       "C = 6·N·D (N non-embedding), then N_opt = k_N·C^a, D_opt = k_D·C^b",
     a: result.law.a,
+    a_interval: interval("a"),
     b: result.law.b,
+    b_interval: interval("b"),
     law: result.law,
     tokens_per_parameter_geometric_mean: geometricMean,
+    tokens_per_parameter_geometric_mean_interval: interval("tokensPerParameter"),
+    bootstrap: {
+      method: "runs resampled with replacement within each budget; parabolas and power laws " +
+        "refitted; percentile intervals",
+      resamples: BOOTSTRAP.resamples,
+      seed: BOOTSTRAP.seed,
+      level: BOOTSTRAP.level,
+      failed: boot?.failed ?? null,
+      ...(bootstrapError ? { error: bootstrapError } : {}),
+      failed_means: "a budget's resample had fewer than 3 distinct sizes or a parabola " +
+        "opening downward",
+    },
     optima,
     skipped: result.skipped,
     unassigned: result.unassigned,
@@ -82,10 +123,19 @@ export async function analyzeIsoFlop(dir: string): Promise<AnalysisReport> {
     fits: fitsPath,
     plots,
     lines: [
-      `IsoFLOP: N_opt ∝ C^${result.law.a.toFixed(3)}, D_opt ∝ C^${result.law.b.toFixed(3)}; ` +
+      `IsoFLOP: N_opt ∝ C^a, a = ${shown(result.law.a, "a")}; ` +
+      `D_opt ∝ C^b, b = ${shown(result.law.b, "b")}; ` +
       `tokens per parameter at the optimum ${
         ratios.map((r) => r.toFixed(1)).join(", ")
-      } (geometric mean ${geometricMean.toFixed(1)}) over ${optima.length} budgets`,
+      } (geometric mean ${
+        shown(geometricMean, "tokensPerParameter")
+      }) over ${optima.length} budgets`,
+      boot
+        ? `  ${
+          Math.round(boot.level * 100)
+        }% bootstrap intervals: ${boot.resamples} resamples of the runs within each ` +
+          `budget, seed ${boot.seed}, ${boot.failed} failed (a degenerate or non-convex parabola)`
+        : `  no bootstrap intervals: ${bootstrapError}`,
     ],
   };
 }
