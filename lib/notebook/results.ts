@@ -98,9 +98,9 @@ export async function readJsonFile(path: string): Promise<Record<string, unknown
 }
 
 /**
- * Copies the trial files of a published results directory into `out/trials` (created), so an
- * analysis can run on them and write its fits and plots there instead of into `results/`.
- * Returns `out` as an absolute path.
+ * Copies the trial files of a published results directory into `out/trials` (replacing what an
+ * earlier copy left there), so an analysis can run on them and write its fits and plots there
+ * instead of into `results/`. Returns `out` as an absolute path.
  *
  * @example
  * ```ts
@@ -111,6 +111,9 @@ export async function readJsonFile(path: string): Promise<Record<string, unknown
 export async function copyTrials(from: string, out: string): Promise<string> {
   const source = `${repoPath(from)}/trials`;
   const target = repoPath(out);
+  await Deno.remove(`${target}/trials`, { recursive: true }).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
   await Deno.mkdir(`${target}/trials`, { recursive: true });
   let copied = 0;
   for await (const entry of Deno.readDir(source)) {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { defineSweep, planTrials } from "../../lib/sweep/mod.ts";
-import { notebookScale, readPlotSpec, repoPath, sweepVariant } from "../../lib/notebook/mod.ts";
+import {
+  copyTrials,
+  notebookScale,
+  readPlotSpec,
+  repoPath,
+  sweepVariant,
+} from "../../lib/notebook/mod.ts";
 
 Deno.test("notebookScale reads SCALELAB_NOTEBOOK_SCALE", () => {
   const before = Deno.env.get("SCALELAB_NOTEBOOK_SCALE");
@@ -57,4 +63,19 @@ Deno.test("sweepVariant: a preset's axes, changed and cut, same trial identity",
   assert.deepEqual(await ids(same), await ids(sweep));
   assert.throws(() => sweepVariant(sweep, "gpu"), /has no preset "gpu"; presets: cpu/);
   assert.throws(() => sweepVariant(sweep, "cpu", { y: [1] }), /has no axis "y"/);
+});
+
+Deno.test("copyTrials replaces the trial files an earlier copy left behind", async () => {
+  const dir = await Deno.makeTempDir({ dir: "/tmp" });
+  try {
+    await Deno.mkdir(`${dir}/published/trials`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/published/trials/new.json`, "{}");
+    await Deno.mkdir(`${dir}/copy/trials`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/copy/trials/stale.json`, "{}");
+    const target = await copyTrials(`${dir}/published`, `${dir}/copy`);
+    const names = [...Deno.readDirSync(`${target}/trials`)].map((e) => e.name);
+    assert.deepEqual(names, ["new.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
