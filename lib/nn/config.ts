@@ -214,5 +214,6 @@ export function gptFlopsConfig(config: GptConfig): FlopsConfig {
     vocabSize: config.vocabSize,
     tiedHead: config.tiedHead,
     bias: config.bias,
+    learnedPositions: config.positions === "learned",
   };
 }

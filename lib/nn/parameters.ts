@@ -106,8 +106,8 @@ export interface GptCounts {
 }
 
 /**
- * Parameter counts from lib/scaling's `gptParamCounts`, adjusted for the switch it does not
- * model: sinusoidal positions have no parameters. Equal to the sum over {@link gptParameterLayout}.
+ * Parameter counts from lib/scaling's `gptParamCounts` (sinusoidal positions count no
+ * parameters). Equal to the sum over {@link gptParameterLayout}.
  *
  * @example
  * ```ts
@@ -115,13 +115,8 @@ export interface GptCounts {
  * ```
  */
 export function gptCounts(config: GptConfig): GptCounts {
-  const counts = gptParamCounts(gptFlopsConfig(config));
-  const positions = config.positions === "learned" ? 0 : config.blockSize * config.nEmbd;
-  return {
-    total: counts.total - positions,
-    nonEmbedding: counts.nonEmbedding,
-    embedding: counts.embedding - positions,
-  };
+  const { total, nonEmbedding, embedding } = gptParamCounts(gptFlopsConfig(config));
+  return { total, nonEmbedding, embedding };
 }
 
 /**
