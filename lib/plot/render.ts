@@ -7,7 +7,7 @@
  */
 
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
-import { loader, parse, View } from "vega";
+import { loader, parse, resetSVGDefIds, View } from "vega";
 import { compilePlot } from "./compile.ts";
 import type { PlotSpec } from "./spec.ts";
 
@@ -86,6 +86,9 @@ export async function renderPlotSvg(
     logger: runtimeLogger as never,
   });
   try {
+    // Clip and gradient ids count up per process: restart them so a file is the same SVG
+    // whatever was rendered before it.
+    resetSVGDefIds();
     return { svg: await view.toSVG(), warnings };
   } finally {
     view.finalize();

@@ -44,3 +44,9 @@ Deno.test("Jupyter bundle: Vega-Lite v5 spec with an SVG fallback", async () => 
   assert.equal(bundle["application/vnd.vegalite.v5+json"], SPEC);
   assert.match(String(bundle["image/svg+xml"]), /^<svg /);
 });
+
+Deno.test("SVG rendering is the same file whatever was rendered before it", async () => {
+  const first = (await renderPlotSvg(SPEC)).svg;
+  assert.match(first, /clip-path="url\(#clip\d+\)"/);
+  assert.equal((await renderPlotSvg(SPEC)).svg, first);
+});
