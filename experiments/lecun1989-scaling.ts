@@ -21,7 +21,8 @@ import { analyzeLecunScaling } from "../lib/train/analysis/lecun_scaling.ts";
 
 export const sweep = defineSweep({
   name: "lecun1989-scaling",
-  version: 1,
+  // 2: the 1989 digits are drawn test split first, as the published reproduction did.
+  version: 2,
   axes: {
     train_size: [500, 1000, 2000, 4000, 7291, 15000],
     width: [0.5, 1, 1.5],

@@ -219,8 +219,8 @@ export interface Digits1989Options {
 
 /**
  * The 1989 digit set, chosen as the PyTorch reproduction does: after `np.random.seed(seed)`,
- * the first `trainSize` of `np.random.permutation(60000)` over MNIST's train split, then the
- * first `testSize` of the next `np.random.permutation(10000)` over its test split (NumPy's
+ * the first `testSize` of `np.random.permutation(10000)` over MNIST's test split, then the
+ * first `trainSize` of the next `np.random.permutation(60000)` over its train split (NumPy's
  * MT19937, reimplemented in `mt19937.ts`); scaled to [-1, 1] and resized 28→16 bilinearly.
  * Larger train sets contain the smaller ones and share the test set.
  *
@@ -241,9 +241,12 @@ export async function loadDigits1989(options: Digits1989Options = {}): Promise<D
   }
   const trainSplit = await loadMnistSplit("train", options.dir);
   const testSplit = await loadMnistSplit("test", options.dir);
+  // Test digits first: prepro.py loops over the set {'train', 'test'}, whose order varies
+  // between Python processes; with test first the PyTorch baseline ends at 0.59% / 3.99%, close
+  // to the published 0.62% / 4.09% (train first: 0.85% / 3.79%).
   const rng = new Mt19937(seed);
-  const train = chooseDigits(trainSplit, trainSize, rng);
-  return { train, test: chooseDigits(testSplit, testSize, rng), seed };
+  const test = chooseDigits(testSplit, testSize, rng);
+  return { train: chooseDigits(trainSplit, trainSize, rng), test, seed };
 }
 
 function checkCount(what: string, value: number, max: number): void {
