@@ -10,6 +10,7 @@
  */
 
 import { defineSweep } from "../lib/mod.ts";
+import { mulberry32 } from "../lib/random/mulberry32.ts";
 
 const DIMENSIONS = 8;
 
@@ -42,15 +43,3 @@ export const sweep = defineSweep({
     return { loss: loss(), initial_loss: initialLoss };
   },
 });
-
-/** Mulberry32: a seeded generator of floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -12,7 +12,7 @@
  * @module
  */
 import { defineSweep } from "../lib/sweep/define.ts";
-import { analyzeAblations } from "../lib/train/analysis/ablations.ts";
+import { analyzeAblations } from "../lib/analysis/ablations.ts";
 import { defaultGptLr, gptModels, nonEmbeddingParams } from "../lib/train/gpt_trial.ts";
 import { TrialPacker } from "../lib/train/packer.ts";
 

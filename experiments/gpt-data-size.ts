@@ -11,7 +11,7 @@
  * @module
  */
 import { defineSweep } from "../lib/sweep/define.ts";
-import { analyzeDataSize } from "../lib/train/analysis/data_size.ts";
+import { analyzeDataSize } from "../lib/analysis/data_size.ts";
 import { defaultGptLr, gptModels } from "../lib/train/gpt_trial.ts";
 import { TrialPacker } from "../lib/train/packer.ts";
 

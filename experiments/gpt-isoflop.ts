@@ -16,7 +16,7 @@
  * @module
  */
 import { defineSweep } from "../lib/sweep/define.ts";
-import { analyzeIsoFlop } from "../lib/train/analysis/isoflop.ts";
+import { analyzeIsoFlop } from "../lib/analysis/isoflop.ts";
 import {
   defaultGptLr,
   gptModels,

@@ -9,7 +9,7 @@
  * @module
  */
 import { defineSweep } from "../lib/sweep/define.ts";
-import { analyzeModelSize } from "../lib/train/analysis/model_size.ts";
+import { analyzeModelSize } from "../lib/analysis/model_size.ts";
 import { defaultGptLr, gptModels, runGptTrial } from "../lib/train/gpt_trial.ts";
 
 /** Models with heads of about 16; N = 0.9K … 39.5K (1.65 decades). */

@@ -17,7 +17,7 @@ import { acquireGpu } from "../lib/gpu/device.ts";
 import { lecunConfig } from "../lib/lecun/config.ts";
 import { trainLecun } from "../lib/lecun/run.ts";
 import { defineSweep } from "../lib/sweep/define.ts";
-import { analyzeLecunScaling } from "../lib/train/analysis/lecun_scaling.ts";
+import { analyzeLecunScaling } from "../lib/analysis/lecun_scaling.ts";
 
 export const sweep = defineSweep({
   name: "lecun1989-scaling",

@@ -50,7 +50,8 @@ import {
   TAPS,
 } from "../lib/lecun/architecture.ts";
 import type { LecunActivation, LecunLoss } from "../lib/lecun/config.ts";
-import { NOISE_STREAM, NOISE_WGSL } from "../lib/lecun/noise.ts";
+import { NOISE_STREAM } from "../lib/lecun/noise.ts";
+import { COUNTER_RNG_WGSL } from "../lib/random/counter.ts";
 
 /** The optimizer a fused training kernel applies after every example. */
 export type FusedMode = "sgd" | "adamw";
@@ -330,7 +331,7 @@ var<private> lane: u32;
 var<private> img_at: u32;
 var<private> label: u32;
 ${extra}
-${NOISE_WGSL}`;
+${COUNTER_RNG_WGSL}`;
 }
 
 /**

@@ -4,6 +4,7 @@
  * @module
  */
 export * from "./gpu/mod.ts";
+export * from "./random/mod.ts";
 export * from "./tensor/mod.ts";
 export * from "./sweep/mod.ts";
 export * from "./scaling/mod.ts";
@@ -12,6 +13,7 @@ export * from "./data/mod.ts";
 export * from "./nn/mod.ts";
 export * from "./optim/mod.ts";
 export * from "./train/mod.ts";
+export * from "./analysis/mod.ts";
 export * from "./lecun/mod.ts";
 export * from "./bench/mod.ts";
 export * from "./notebook/mod.ts";

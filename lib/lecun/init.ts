@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Mt19937 } from "../data/mt19937.ts";
+import { Mt19937 } from "../random/mt19937.ts";
 import { type LecunShape, parameterLayout, type ParameterName, TAPS } from "./architecture.ts";
 
 const f32 = Math.fround;

@@ -56,7 +56,7 @@ export {
 export { lecunSuite } from "./bench.ts";
 export { GenericLecunNet, type GenericOptions, h2Connections } from "./generic.ts";
 export { initParameters } from "./init.ts";
-export { augmentShift, dropoutKeeps, noiseUniform, rollImage } from "./noise.ts";
+export { augmentShift, dropoutKeeps, rollImage } from "./noise.ts";
 export {
   ADAM,
   referenceGradient,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Rng } from "../tensor/random.ts";
+import { Rng } from "../random/xoshiro.ts";
 import { gptParamCounts } from "../scaling/flops.ts";
 import { type GptConfig, gptFlopsConfig } from "./config.ts";
 

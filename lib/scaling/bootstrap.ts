@@ -5,6 +5,8 @@
  * @module
  */
 
+import { mulberry32 } from "../random/mulberry32.ts";
+
 /** How to bootstrap. */
 export interface BootstrapOptions {
   /** Number of resamples (≥ 2). */
@@ -63,18 +65,6 @@ export interface BootstrapSummary {
  * ```
  */
 export class BootstrapFailure extends RangeError {}
-
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-function uniformSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The q-quantile of sorted values, interpolating linearly between order statistics. */
 function quantile(sorted: Float64Array, q: number): number {
@@ -146,7 +136,7 @@ export function bootstrapIntervals(
   const pools = poolsOf(pointCount, options.strata);
   const names = Object.keys(estimate);
   const draws = names.map(() => [] as number[]);
-  const uniform = uniformSource(seed);
+  const uniform = mulberry32(seed);
   const indices = new Int32Array(pointCount);
   let failed = 0;
   for (let r = 0; r < resamples; r++) {

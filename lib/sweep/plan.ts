@@ -10,6 +10,7 @@ import { checkZipLengths, type Sweep, SweepDefinitionError } from "./define.ts";
 import { trialId } from "./identity.ts";
 import { firstLine } from "./errors.ts";
 import { type Config, type JsonValue, serializationProblem } from "./json.ts";
+import { mulberry32 } from "../random/mulberry32.ts";
 
 /** One trial to run: its id and full config (axes, then derived values). */
 export interface PlannedTrial {
@@ -162,16 +163,4 @@ function sampleInOrder<T>(items: T[], n: number, seed: number): T[] {
     [indices[i], indices[j]] = [indices[j], indices[i]];
   }
   return indices.slice(0, n).sort((a, b) => a - b).map((i) => items[i]);
-}
-
-/** Mulberry32: a small, fast 32-bit generator; the same seed gives the same stream anywhere. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

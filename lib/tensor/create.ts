@@ -4,7 +4,7 @@
  * @module
  */
 import { fill } from "../../kernels/map.ts";
-import { Rng } from "./random.ts";
+import { Rng } from "../random/xoshiro.ts";
 import { type DType, sizeOf, type Tensor, tensor } from "./tensor.ts";
 
 /** Options shared by the constructors. */

@@ -38,7 +38,6 @@ export {
   wantsGrad,
 } from "./autograd.ts";
 export { type CreateOptions, full, ones, randn, uniform, zeros } from "./create.ts";
-export { Rng } from "./random.ts";
 export {
   add,
   addScalar,

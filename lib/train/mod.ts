@@ -55,15 +55,3 @@ export {
   trialModelConfig,
 } from "./gpt_trial.ts";
 export { packingKey, type PackingMode, TrialPacker, type TrialPackerOptions } from "./packer.ts";
-export {
-  type AblationRun,
-  analyzeAblations,
-  type ComputeMultiplier,
-  computeMultipliers,
-  type MultiplierOptions,
-} from "./analysis/ablations.ts";
-export { type AnalysisReport } from "./analysis/common.ts";
-export { analyzeDataSize } from "./analysis/data_size.ts";
-export { analyzeIsoFlop } from "./analysis/isoflop.ts";
-export { analyzeModelSize } from "./analysis/model_size.ts";
-export { analyzeLecunScaling } from "./analysis/lecun_scaling.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Mt19937 } from "../../lib/data/mt19937.ts";
+import { Mt19937 } from "../../lib/random/mt19937.ts";
 
 Deno.test("MT19937 gives the reference outputs for the default seed 5489", () => {
   const rng = new Mt19937(5489);

@@ -5,16 +5,8 @@
  * @module
  */
 import { acquireGpu } from "../../lib/gpu/mod.ts";
-import {
-  backward,
-  mul,
-  noGrad,
-  Rng,
-  sumAll,
-  type Tensor,
-  tensor,
-  tidy,
-} from "../../lib/tensor/mod.ts";
+import { backward, mul, noGrad, sumAll, type Tensor, tensor, tidy } from "../../lib/tensor/mod.ts";
+import { Rng } from "../../lib/random/xoshiro.ts";
 
 /** Acquires the shared GPU (tests call this first). */
 export async function gpu() {

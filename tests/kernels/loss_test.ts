@@ -7,6 +7,7 @@ import {
   mseLossReference,
 } from "../../kernels/loss.ts";
 import * as T from "../../lib/tensor/mod.ts";
+import { Rng } from "../../lib/random/xoshiro.ts";
 
 await gpu();
 
@@ -18,7 +19,7 @@ function randomTargets(
   ignoreEvery = 0,
   ignore = -100,
 ) {
-  const rng = new T.Rng(seed);
+  const rng = new Rng(seed);
   return Int32Array.from(
     { length: rows },
     (_, r) => (ignoreEvery > 0 && r % ignoreEvery === 0 ? ignore : rng.int(classes)),

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  augmentShift,
-  dropoutKeeps,
-  hash32,
-  noiseUniform,
-  rollImage,
-} from "../../lib/lecun/noise.ts";
+import { augmentShift, dropoutKeeps, rollImage } from "../../lib/lecun/noise.ts";
+import { hash32, noiseUniform } from "../../lib/random/counter.ts";
 
 Deno.test("noise is a pure function of seed, step and unit", () => {
   assert.equal(hash32(0), 0);

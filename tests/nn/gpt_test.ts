@@ -9,7 +9,8 @@ import {
   gptParameterLayout,
   referenceGptLoss,
 } from "../../lib/nn/mod.ts";
-import { backward, noGrad, Rng, tensor } from "../../lib/tensor/mod.ts";
+import { backward, noGrad, tensor } from "../../lib/tensor/mod.ts";
+import { Rng } from "../../lib/random/xoshiro.ts";
 
 const BASE = { nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 8, vocabSize: 37 } as const;
 

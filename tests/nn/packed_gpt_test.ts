@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { gpu } from "../helpers/check.ts";
 import { Gpt, gptConfig, type GptConfigInput, PackedGpt } from "../../lib/nn/mod.ts";
-import { backward, Rng, tensor } from "../../lib/tensor/mod.ts";
+import { backward, tensor } from "../../lib/tensor/mod.ts";
+import { Rng } from "../../lib/random/xoshiro.ts";
 
 const BASE = { nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 8, vocabSize: 37 } as const;
 

@@ -12,13 +12,13 @@ import {
   embedding,
   linear,
   randn,
-  Rng,
   tanh,
   type Tensor,
   tensor,
   tidy,
   zeros,
 } from "../../lib/tensor/mod.ts";
+import { Rng } from "../../lib/random/xoshiro.ts";
 
 await gpu();
 

@@ -45,4 +45,3 @@ export {
   type RandomWindowOptions,
   type TokenBatch,
 } from "./windows.ts";
-export { type Random, seededRandom, shuffled } from "./random.ts";

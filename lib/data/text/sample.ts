@@ -9,7 +9,7 @@
  */
 import { allocateTokens, type TokenArray, type Tokenizer } from "../tokenizer.ts";
 import type { TextDocument } from "./corpora.ts";
-import { checkSeed, seededRandom, shuffled } from "./random.ts";
+import { checkSeed, seededRandom, shuffled } from "../../random/mulberry32.ts";
 
 /** Text placed between consecutive documents unless an option says otherwise. */
 export const DEFAULT_SEPARATOR = "\n\n";

@@ -4,7 +4,7 @@
  * @module
  */
 import type { TextDocument } from "./corpora.ts";
-import { seededRandom, shuffled } from "./random.ts";
+import { seededRandom, shuffled } from "../../random/mulberry32.ts";
 
 /** Options of {@link splitDocuments}. */
 export interface SplitOptions {

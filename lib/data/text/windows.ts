@@ -5,7 +5,7 @@
  * @module
  */
 import type { TokenArray } from "../tokenizer.ts";
-import { checkSeed, randomIndex, seededRandom } from "./random.ts";
+import { checkSeed, randomIndex, seededRandom } from "../../random/mulberry32.ts";
 
 /** B windows of T tokens, row-major [B, T]. */
 export interface TokenBatch {

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { scalingPlotSpec } from "../../plot/scaling_plot.ts";
-import { fitChinchilla, predictChinchillaLoss } from "../../scaling/chinchilla.ts";
-import { fitKaplanD } from "../../scaling/kaplan.ts";
+import { scalingPlotSpec } from "../plot/scaling_plot.ts";
+import { fitChinchilla, predictChinchillaLoss } from "../scaling/chinchilla.ts";
+import { fitKaplanD } from "../scaling/kaplan.ts";
 import {
   type AnalysisReport,
   finishedTrials,

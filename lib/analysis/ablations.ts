@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { LOG_SCALE, type PlotSpec, topLevelSpec } from "../../plot/spec.ts";
+import { LOG_SCALE, type PlotSpec, topLevelSpec } from "../plot/spec.ts";
 import {
   type AnalysisReport,
   configNumber,
@@ -20,6 +20,7 @@ import {
   writeJson,
   writePlot,
 } from "./common.ts";
+import { mulberry32 } from "../random/mulberry32.ts";
 
 /** One run of an ablation grid. */
 export interface AblationRun {
@@ -87,18 +88,6 @@ function multiplierOf(fit: SharedSlopeFit): number {
   return fit.slope > 0 ? Math.exp((fit.intercepts[1] - fit.intercepts[0]) / fit.slope) : NaN;
 }
 
-/** mulberry32 over [0, 1). */
-function uniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function quantile(sorted: readonly number[], q: number): number {
   const at = q * (sorted.length - 1);
   const below = Math.floor(at), above = Math.min(below + 1, sorted.length - 1);
@@ -143,7 +132,7 @@ export function computeMultipliers(
   return variants.map((variant, k) => {
     const mine = runs.filter((r) => r.variant === variant);
     const fit = sharedSlope([base, mine]);
-    const random = uniform((options.seed ?? 0) + k);
+    const random = mulberry32((options.seed ?? 0) + k);
     const baseCells = cells(base), mineCells = cells(mine);
     const resample = (groups: AblationRun[][]) =>
       groups.flatMap((cell) => cell.map(() => cell[Math.floor(random() * cell.length)]));

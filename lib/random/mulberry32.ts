@@ -1,6 +1,7 @@
 /**
- * Seeded pseudo-random numbers for the text pipeline: document splits, train-set sampling and
- * window batches all draw from here, so every choice is reproducible from its seed.
+ * mulberry32, the small seeded generator of uniform numbers behind the text pipeline (document
+ * splits, train-set sampling, window batches), the sweep planner's random sampling and the
+ * bootstrap resamples: every choice is reproducible from its seed.
  *
  * @module
  */
@@ -22,7 +23,21 @@ export type Random = () => number;
  */
 export function seededRandom(seed: number, stream = ""): Random {
   checkSeed(seed);
-  let state = (seed ^ hashString(stream)) >>> 0;
+  return mulberry32(seed ^ hashString(stream));
+}
+
+/**
+ * mulberry32 (Ettinger): uniform numbers in [0, 1) with 32 bits per draw from a 32-bit seed;
+ * the same seed gives the same stream on every machine.
+ *
+ * @example
+ * ```ts
+ * const random = mulberry32(42);
+ * random(); // the same number on every run
+ * ```
+ */
+export function mulberry32(seed: number): Random {
+  let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { scalingPlotSpec } from "../../plot/scaling_plot.ts";
-import { fitKaplanN } from "../../scaling/kaplan.ts";
+import { scalingPlotSpec } from "../plot/scaling_plot.ts";
+import { fitKaplanN } from "../scaling/kaplan.ts";
 import {
   type AnalysisReport,
   configNumber,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { Rng } from "../../lib/tensor/random.ts";
-import { type AblationRun, computeMultipliers } from "../../lib/train/analysis/ablations.ts";
+import { Rng } from "../../lib/random/xoshiro.ts";
+import { type AblationRun, computeMultipliers } from "../../lib/analysis/ablations.ts";
 
 /** Runs from L(C) = 3·(C / m)^−0.1 with multiplicative seed noise. */
 function runsOf(variant: string, multiplier: number, noise: number, seed: number): AblationRun[] {

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import { isoFlopFigureSpec } from "../../plot/isoflop_plot.ts";
-import { BootstrapFailure } from "../../scaling/bootstrap.ts";
-import { isoFlopApproach, type IsoFlopResult } from "../../scaling/isoflop.ts";
+import { isoFlopFigureSpec } from "../plot/isoflop_plot.ts";
+import { BootstrapFailure } from "../scaling/bootstrap.ts";
+import { isoFlopApproach, type IsoFlopResult } from "../scaling/isoflop.ts";
 import {
   type AnalysisReport,
   configNumber,

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { renderPlotFile } from "../../plot/directory.ts";
-import { writePlotSpec } from "../../plot/directory.ts";
-import type { PlotSpec } from "../../plot/spec.ts";
-import { trainingCurvesSpec } from "../../plot/training_curves.ts";
-import { writeFileAtomic } from "../../sweep/atomic.ts";
-import { readTrialRecords, type TrialRecord } from "../../sweep/store.ts";
+import { renderPlotFile } from "../plot/directory.ts";
+import { writePlotSpec } from "../plot/directory.ts";
+import type { PlotSpec } from "../plot/spec.ts";
+import { trainingCurvesSpec } from "../plot/training_curves.ts";
+import { writeFileAtomic } from "../sweep/atomic.ts";
+import { readTrialRecords, type TrialRecord } from "../sweep/store.ts";
 
 /** What an analysis wrote and found. */
 export interface AnalysisReport {

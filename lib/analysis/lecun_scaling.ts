@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { scalingPlotSpec } from "../../plot/scaling_plot.ts";
-import { trainingCurvesSpec } from "../../plot/training_curves.ts";
-import { fitPowerLaw, predictPowerLaw } from "../../scaling/power_law.ts";
-import type { TrialRecord } from "../../sweep/store.ts";
+import { scalingPlotSpec } from "../plot/scaling_plot.ts";
+import { trainingCurvesSpec } from "../plot/training_curves.ts";
+import { fitPowerLaw, predictPowerLaw } from "../scaling/power_law.ts";
+import type { TrialRecord } from "../sweep/store.ts";
 import {
   type AnalysisReport,
   configNumber,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type TrialRecord, writeTrialRecord } from "../../lib/sweep/store.ts";
-import { analyzeIsoFlop, analyzeModelSize } from "../../lib/train/mod.ts";
+import { analyzeIsoFlop, analyzeModelSize } from "../../lib/analysis/mod.ts";
 
 function record(
   id: number,

@@ -1,0 +1,18 @@
+/**
+ * Results analysis: each experiment's fits and figures from its finished trial records
+ * (`fits.json` and SVG/PNG plots in the results directory).
+ *
+ * @module
+ */
+export {
+  type AblationRun,
+  analyzeAblations,
+  type ComputeMultiplier,
+  computeMultipliers,
+  type MultiplierOptions,
+} from "./ablations.ts";
+export { type AnalysisReport } from "./common.ts";
+export { analyzeDataSize } from "./data_size.ts";
+export { analyzeIsoFlop } from "./isoflop.ts";
+export { analyzeModelSize } from "./model_size.ts";
+export { analyzeLecunScaling } from "./lecun_scaling.ts";
