@@ -13,8 +13,12 @@
  */
 import { defineSweep } from "../lib/sweep/define.ts";
 import { analyzeAblations } from "../lib/analysis/ablations.ts";
-import { defaultGptLr, gptModels, nonEmbeddingParams } from "../lib/train/gpt_trial.ts";
-import { TrialPacker } from "../lib/train/packer.ts";
+import {
+  defaultGptLr,
+  gptModels,
+  nonEmbeddingParams,
+  runGptTrial,
+} from "../lib/train/gpt_trial.ts";
 
 /** What each variant changes relative to the baseline. */
 const VARIANTS = {
@@ -26,9 +30,6 @@ const VARIANTS = {
 } as const;
 
 type Variant = keyof typeof VARIANTS;
-
-/** Packs trials started together (`--workers K`) on GPU adapters; see lib/train/packer.ts. */
-const packer = new TrialPacker();
 
 export const sweep = defineSweep({
   name: "gpt-ablations",
@@ -61,7 +62,7 @@ export const sweep = defineSweep({
       batch: [64],
     },
   },
-  run: (config, ctx) => packer.run(config, ctx),
+  run: (config, ctx) => runGptTrial(config, ctx),
 });
 
 /** Compute multipliers of a finished sweep: `fits.json`, `multipliers.*`, `loss-vs-compute.*`. */

@@ -12,8 +12,7 @@
  */
 import { defineSweep } from "../lib/sweep/define.ts";
 import { analyzeDataSize } from "../lib/analysis/data_size.ts";
-import { defaultGptLr, gptModels } from "../lib/train/gpt_trial.ts";
-import { TrialPacker } from "../lib/train/packer.ts";
+import { defaultGptLr, gptModels, runGptTrial } from "../lib/train/gpt_trial.ts";
 
 const CPU = {
   model: gptModels([[1, 16], [1, 32], [2, 32]]),
@@ -22,9 +21,6 @@ const CPU = {
   batch: [16],
   steps: [1200],
 };
-
-/** Packs trials started together (`--workers K`) on GPU adapters; see lib/train/packer.ts. */
-const packer = new TrialPacker();
 
 export const sweep = defineSweep({
   name: "gpt-data-size",
@@ -41,7 +37,7 @@ export const sweep = defineSweep({
       steps: [6000],
     },
   },
-  run: (config, ctx) => packer.run(config, ctx),
+  run: (config, ctx) => runGptTrial(config, ctx),
 });
 
 /** Fits and plots a finished sweep: `fits.json`, `loss-vs-d.{svg,png}`, `curves.{svg,png}`. */

@@ -26,19 +26,18 @@
  * @module
  */
 import { grid1d } from "../lib/gpu/grid.ts";
-import { type Gpu, type KernelSource, Params } from "../lib/gpu/runtime.ts";
-import { record } from "../lib/tensor/autograd.ts";
+import type { KernelDeclaration } from "../lib/gpu/program.ts";
+import type { Gpu } from "../lib/gpu/runtime.ts";
 import { empty, type Tensor } from "../lib/tensor/tensor.ts";
 import {
   type AttentionFamily,
+  attentionForwardKernel,
+  attentionKeyValueGradKernel,
+  attentionQueryGradKernel,
   type AttentionVariant,
   BLOCK_CHUNK,
-  forwardSource,
-  gradKeyValueSource,
-  gradQuerySource,
   groupRows,
 } from "./attention_wgsl.ts";
-import { isCpuAdapter } from "./matmul.ts";
 
 /** Largest head dimension compiled. */
 export const MAX_HEAD_DIM = 256;
@@ -97,7 +96,7 @@ export function setAttentionKernels(choice: AttentionKernelChoice): void {
 /** The family that runs on `gpu` now. */
 function familyFor(gpu: Gpu): AttentionFamily {
   if (forcedFamily !== "auto") return forcedFamily;
-  return isCpuAdapter(gpu.adapterName) ? "lanes" : "blocks";
+  return gpu.isCpu ? "lanes" : "blocks";
 }
 
 /** Whether every operand can be read as vec4 (unit stride along D, aligned offsets/strides). */
@@ -140,7 +139,7 @@ function variantFor(
 }
 
 /** Sizes of one attention call. */
-interface Dims {
+export interface AttentionDims {
   b: number;
   h: number;
   t: number;
@@ -149,14 +148,14 @@ interface Dims {
 }
 
 /** [B, H, T, D] views of the operands of one call (any strides). */
-interface Heads {
+export interface AttentionHeads {
   q: Tensor;
   k: Tensor;
   v: Tensor;
 }
 
 /** [B, H, T, D] views the gradients are written through: one set of strides, any offsets. */
-interface HeadGrads {
+export interface AttentionGrads {
   dq: Tensor;
   dk: Tensor;
   dv: Tensor;
@@ -165,47 +164,76 @@ interface HeadGrads {
 /** Records one dispatch of `variant`'s kernel over every (batch·head, row tile). */
 function run(
   gpu: Gpu,
-  source: KernelSource,
+  declaration: KernelDeclaration<AttentionVariant & Record<string, string | number | boolean>>,
   variant: AttentionVariant,
-  dims: Dims,
-  buffers: readonly Tensor[],
-  operands: Heads & { o: Tensor; g?: Tensor; grads?: HeadGrads },
+  dims: AttentionDims,
+  buffers: Readonly<Record<string, Tensor>>,
+  operands: AttentionHeads & { o: Tensor; g?: Tensor; grads?: AttentionGrads },
 ): void {
   const tiles = Math.ceil(dims.t / groupRows(variant));
   const groups = dims.b * dims.h * tiles;
   const { q, k, v, o, g, grads } = operands;
   const zeros = [0, 0, 0, 0];
-  const params = new Params()
-    .u32(dims.b * dims.h, dims.h, dims.t, tiles)
-    .f32(dims.scale * Math.LOG2E, dims.scale)
-    .u32(groups, 0)
-    .u32(q.offset, k.offset, v.offset, o.offset)
-    .u32(g?.offset ?? 0, 0, 0, 0)
-    .u32(...q.strides, ...k.strides, ...v.strides, ...o.strides)
-    .u32(...(g ? g.strides : zeros))
-    .u32(...(grads ? [grads.dq.offset, grads.dk.offset, grads.dv.offset, 0] : zeros))
-    .u32(...(grads ? grads.dq.strides : zeros));
-  gpu.dispatch(gpu.kernel(source), buffers.map((t) => t.buffer), params, grid1d(groups, 1));
+  const bound = Object.fromEntries(Object.entries(buffers).map(([name, t]) => [name, t.buffer]));
+  gpu.run(declaration, { ...variant }, bound, {
+    bh: dims.b * dims.h,
+    heads: dims.h,
+    t: dims.t,
+    tiles,
+    c: dims.scale * Math.LOG2E,
+    scale: dims.scale,
+    groups,
+    offQkvo: [q.offset, k.offset, v.offset, o.offset],
+    offG: [g?.offset ?? 0, 0, 0, 0],
+    sq: q.strides,
+    sk: k.strides,
+    sv: v.strides,
+    so: o.strides,
+    sg: g ? g.strides : zeros,
+    offD: grads ? [grads.dq.offset, grads.dk.offset, grads.dv.offset, 0] : zeros,
+    sd: grads ? grads.dq.strides : zeros,
+  }, grid1d(groups, 1));
 }
 
-/** Forward into `out` (a [B, H, T, D] view); returns the per-row logsumexp [B, H, T]. */
-function attendForward(gpu: Gpu, dims: Dims, heads: Heads, out: Tensor): Tensor {
+/**
+ * Forward into `out` (a [B, H, T, D] view of any strides); returns the per-row logsumexp
+ * [B, H, T] of the scaled, masked scores, which backward needs.
+ *
+ * @example
+ * ```ts
+ * const lse = attentionForward(gpu, dims, { q, k, v }, out);
+ * ```
+ */
+export function attentionForward(
+  gpu: Gpu,
+  dims: AttentionDims,
+  heads: AttentionHeads,
+  out: Tensor,
+): Tensor {
   const { q, k, v } = heads;
   const lse = empty([dims.b, dims.h, dims.t], "f32", gpu);
   const variant = variantFor(gpu, dims.d, [q, k, v, out], 2, 0);
-  run(gpu, forwardSource(variant), variant, dims, [q, k, v, out, lse], { ...heads, o: out });
+  run(gpu, attentionForwardKernel, variant, dims, { q, k, v, o: out, lse }, { ...heads, o: out });
   return lse;
 }
 
-/** Backward given the output `out`, its logsumexp and gradient `g`, into `grads`. */
-function attendBackward(
+/**
+ * Backward given the output `out`, its logsumexp and output gradient `g`, into the views
+ * `grads` (two dispatches: the query pass, then the key pass).
+ *
+ * @example
+ * ```ts
+ * attentionBackward(gpu, dims, { q, k, v }, out, lse, g, { dq, dk, dv });
+ * ```
+ */
+export function attentionBackward(
   gpu: Gpu,
-  dims: Dims,
-  heads: Heads,
+  dims: AttentionDims,
+  heads: AttentionHeads,
   out: Tensor,
   lse: Tensor,
   g: Tensor,
-  grads: HeadGrads,
+  grads: AttentionGrads,
 ): void {
   const { q, k, v } = heads;
   const { dq, dk, dv } = grads;
@@ -213,190 +241,10 @@ function attendBackward(
   const all = [q, k, v, out, g, dq, dk, dv];
   const stats = empty([dims.b, dims.h, dims.t, 2], "f32", gpu);
   const query = variantFor(gpu, dims.d, all, 3, 0);
-  run(gpu, gradQuerySource(query), query, dims, [q, k, v, out, g, lse, dq, stats], operands);
+  run(gpu, attentionQueryGradKernel, query, dims, { q, k, v, o: out, g, lse, dq, stats }, operands);
   const keyValue = variantFor(gpu, dims.d, all, 4, 8);
-  const buffers = [q, k, v, g, stats, dk, dv];
-  run(gpu, gradKeyValueSource(keyValue), keyValue, dims, buffers, operands);
+  run(gpu, attentionKeyValueGradKernel, keyValue, dims, { q, k, v, g, stats, dk, dv }, operands);
   stats.dispose();
-}
-
-function describe(t: Tensor): string {
-  return `[${t.shape.join(", ")}]`;
-}
-
-/** Checks dtype and rank of one operand. */
-function checkOperand(op: string, name: string, t: Tensor, rank: number, dims: string): void {
-  if (t.dtype !== "f32") throw new Error(`${op}: ${name} has dtype ${t.dtype}, expected f32`);
-  if (t.rank !== rank) {
-    throw new Error(
-      `${op}: ${name} has shape ${describe(t)}, expected ${rank} dimensions ${dims}`,
-    );
-  }
-}
-
-function checkHeadDim(op: string, d: number, context: string): void {
-  if (!(d >= 1 && d <= MAX_HEAD_DIM)) {
-    throw new Error(
-      `${op}: head dimension D = ${d} (${context}) is not supported, expected 1 to ${MAX_HEAD_DIM}`,
-    );
-  }
-}
-
-function checkScale(op: string, scale: number): void {
-  if (!Number.isFinite(scale)) {
-    throw new Error(`${op}: scale must be a finite number, got ${scale}`);
-  }
-}
-
-function validate(q: Tensor, k: Tensor, v: Tensor, scale: number, layout: string): void {
-  const op = "causalAttention";
-  const named: [string, Tensor][] = [["q", q], ["k", k], ["v", v]];
-  for (const [name, t] of named) checkOperand(op, name, t, 4, "[B, H, T, D]");
-  for (const [name, t] of named.slice(1)) {
-    if (t.shape.some((x, i) => x !== q.shape[i])) {
-      throw new Error(
-        `${op}: ${name} has shape ${describe(t)}, expected ${describe(q)} (the shape of q)`,
-      );
-    }
-    if (t.gpu !== q.gpu) throw new Error(`${op}: ${name} lives on another GPU than q`);
-  }
-  checkHeadDim(op, q.shape[3], `q shape ${describe(q)}`);
-  checkScale(op, scale);
-  if (layout !== "bhtd" && layout !== "bthd") {
-    throw new Error(`${op}: layout "${layout}" is unknown, expected "bhtd" or "bthd"`);
-  }
-}
-
-/** A new [B, H, T, D] tensor stored in `layout` order (a permuted view for "bthd"). */
-function outputTensor(gpu: Gpu, shape: readonly number[], layout: AttentionLayout): Tensor {
-  if (layout === "bhtd") return empty(shape, "f32", gpu);
-  const [b, h, t, d] = shape;
-  const storage = empty([b, t, h, d], "f32", gpu);
-  const view = storage.view([b, h, t, d], [t * h * d, d, h * d, 1], 0);
-  storage.dispose();
-  return view;
-}
-
-/**
- * Causal self-attention `softmax(q kᵀ · scale + mask) v` over [B, H, T, D] tensors, fused
- * (flash-attention: the T×T scores never reach global memory), with its backward.
- *
- * q, k and v may be any strided views of shape [B, H, T, D] (for example
- * `permute(x, [0, 2, 1, 3])` of a [B, T, H, D] tensor); the output is a new [B, H, T, D]
- * tensor, dense unless `options.layout` is `"bthd"`. Query i attends to keys 0..i. Gradients
- * flow to q, k and v; they come back dense [B, H, T, D]. Head dimensions 1 to
- * {@link MAX_HEAD_DIM} (kernels specialized per D; multiples of 4 with unit stride along D
- * read fastest). For the stacked [B, T, 3·C] projection of a GPT block,
- * {@link causalSelfAttention} avoids every layout copy.
- *
- * @example
- * ```ts
- * const q = randn([2, 4, 64, 16]), k = randn([2, 4, 64, 16]), v = randn([2, 4, 64, 16]);
- * const y = causalAttention(q, k, v); // [2, 4, 64, 16]
- * const merged = reshape(permute(causalAttention(q, k, v, { layout: "bthd" }), [0, 2, 1, 3]), [
- *   2, 64, 64,
- * ]); // [B, T, H·D] without a copy
- * ```
- */
-export function causalAttention(
-  q: Tensor,
-  k: Tensor,
-  v: Tensor,
-  options: AttentionOptions = {},
-): Tensor {
-  const layout = options.layout ?? "bhtd";
-  const scale = options.scale ?? 1 / Math.sqrt(q.shape[3] ?? 1);
-  validate(q, k, v, scale, layout);
-  const gpu = q.gpu;
-  const [b, h, t, d] = q.shape;
-  const dims: Dims = { b, h, t, d, scale };
-  const out = outputTensor(gpu, q.shape, layout);
-  const lse = attendForward(gpu, dims, { q, k, v }, out);
-  record("causalAttention", out, [q, k, v], [q, k, v, out, lse], (g, saved) => {
-    const [sq, sk, sv, so, sl] = saved;
-    const grads = {
-      dq: empty(q.shape, "f32", gpu),
-      dk: empty(q.shape, "f32", gpu),
-      dv: empty(q.shape, "f32", gpu),
-    };
-    attendBackward(gpu, dims, { q: sq, k: sk, v: sv }, so, sl, g, grads);
-    return [grads.dq, grads.dk, grads.dv];
-  });
-  lse.dispose();
-  return out;
-}
-
-/** Options of {@link causalSelfAttention}. */
-export interface SelfAttentionOptions {
-  /** Multiplier of Q·Kᵀ before the softmax (default 1/√D). */
-  scale?: number;
-}
-
-/** The [B, H, T, D] view of head-split columns `[at, at + H·D)` of a [B, T, ·] tensor. */
-function headView(x: Tensor, heads: number, d: number, at: number): Tensor {
-  const [b, t] = x.shape;
-  const [s0, s1, s2] = x.strides;
-  return x.view([b, heads, t, d], [s0, d * s2, s1, s2], x.offset + at * s2);
-}
-
-/**
- * Causal multi-head self-attention straight from a GPT block's stacked projection: `qkv` is
- * [B, T, 3·C] with q, k, v in that order along the last dimension (nanoGPT's `c_attn`
- * output) and each split into `heads` heads of D = C / heads; returns the heads merged back,
- * [B, T, C] dense, ready for the output projection. q, k and v are read in place and the
- * gradient is written straight into one dense [B, T, 3·C] tensor: no layout copies either way.
- *
- * @example
- * ```ts
- * const qkv = linear(x, cAttnWeight, cAttnBias); // [B, T, 3·C]
- * const y = causalSelfAttention(qkv, 6);          // [B, T, C]
- * ```
- */
-export function causalSelfAttention(
-  qkv: Tensor,
-  heads: number,
-  options: SelfAttentionOptions = {},
-): Tensor {
-  const op = "causalSelfAttention";
-  checkOperand(op, "qkv", qkv, 3, "[B, T, 3·C]");
-  if (!Number.isInteger(heads) || heads < 1) {
-    throw new Error(`${op}: heads must be a positive integer, got ${heads}`);
-  }
-  const [b, t, width] = qkv.shape;
-  const d = width / (3 * heads);
-  if (!Number.isInteger(d)) {
-    throw new Error(
-      `${op}: the last dimension ${width} of qkv ${describe(qkv)} is not 3 · ${heads} heads · D`,
-    );
-  }
-  checkHeadDim(op, d, `qkv shape ${describe(qkv)} with ${heads} heads`);
-  const scale = options.scale ?? 1 / Math.sqrt(d);
-  checkScale(op, scale);
-  const gpu = qkv.gpu;
-  const c = heads * d;
-  const dims: Dims = { b, h: heads, t, d, scale };
-  const split = (x: Tensor): Heads => ({
-    q: headView(x, heads, d, 0),
-    k: headView(x, heads, d, c),
-    v: headView(x, heads, d, 2 * c),
-  });
-  const release = (...xs: Tensor[]) => xs.forEach((x) => x.dispose());
-  const out = empty([b, t, c], "f32", gpu);
-  const inputs = split(qkv);
-  const o = headView(out, heads, d, 0);
-  const lse = attendForward(gpu, dims, inputs, o);
-  release(inputs.q, inputs.k, inputs.v, o);
-  record(op, out, [qkv], [qkv, out, lse], (g, [sqkv, so, sl]) => {
-    const dqkv = empty([b, t, width], "f32", gpu);
-    const saved = split(sqkv);
-    const grads = split(dqkv);
-    const [oh, gh] = [headView(so, heads, d, 0), headView(g, heads, d, 0)];
-    attendBackward(gpu, dims, saved, oh, sl, gh, { dq: grads.q, dk: grads.k, dv: grads.v });
-    release(saved.q, saved.k, saved.v, grads.q, grads.k, grads.v, oh, gh);
-    return [dqkv];
-  });
-  lse.dispose();
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

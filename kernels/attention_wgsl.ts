@@ -20,7 +20,7 @@
  * @module
  */
 import { FLAT_GROUP } from "../lib/gpu/grid.ts";
-import type { KernelSource } from "../lib/gpu/runtime.ts";
+import { declareKernel, type StorageDecl } from "../lib/gpu/program.ts";
 
 /** Which kernel family: register tiles for CPUs, workgroup-memory tiles for GPUs. */
 export type AttentionFamily = "lanes" | "blocks";
@@ -48,22 +48,29 @@ export interface AttentionVariant {
   vec4: boolean;
 }
 
-/** Bytes of the uniform params (see {@link PARAMS_WGSL}). */
-const PARAMS_BYTES = 44 * 4;
-
 /**
- * The uniform shared by all kernels: sizes, the score factor `c = scale · log2(e)`, the
- * number of workgroups, the offset and [B, H, T, D] strides of q, k, v, the output o and the
- * output gradient g, and the offsets of dq, dk, dv with their common strides `sd`.
+ * The uniforms shared by all kernels: sizes, the score factor `c = scale · log2(e)`, the
+ * number of workgroups, the offsets of q, k, v, the output o and the output gradient g, their
+ * [B, H, T, D] strides, and the offsets of dq, dk, dv with their common strides `sd`.
  */
-const PARAMS_WGSL = /* wgsl */ `
-struct P {
-  bh: u32, heads: u32, t: u32, tiles: u32,
-  c: f32, scale: f32, groups: u32, pad: u32,
-  offQkvo: vec4u, offG: vec4u,
-  sq: vec4u, sk: vec4u, sv: vec4u, so: vec4u, sg: vec4u,
-  offD: vec4u, sd: vec4u,
-}`;
+const ATTENTION_UNIFORMS = {
+  bh: "u32",
+  heads: "u32",
+  t: "u32",
+  tiles: "u32",
+  c: "f32",
+  scale: "f32",
+  groups: "u32",
+  offQkvo: "vec4u",
+  offG: "vec4u",
+  sq: "vec4u",
+  sk: "vec4u",
+  sv: "vec4u",
+  so: "vec4u",
+  sg: "vec4u",
+  offD: "vec4u",
+  sd: "vec4u",
+} as const;
 
 const range = (n: number) => [...Array(n).keys()];
 
@@ -129,17 +136,6 @@ function maxTree(names: string[]): string {
   return `max(${maxTree(names.slice(0, half))}, ${maxTree(names.slice(half))})`;
 }
 
-/** Bindings (in order) and their WGSL declarations. */
-function bindingsWgsl(list: [string, "read" | "write", string][]): string {
-  const lines = list.map(([name, kind, type], i) =>
-    `@group(0) @binding(${i}) var<storage, ${
-      kind === "read" ? "read" : "read_write"
-    }> ${name}: array<${type}>;`
-  );
-  lines.push(`@group(0) @binding(${list.length}) var<uniform> p: P;`);
-  return `${PARAMS_WGSL}\n${lines.join("\n")}`;
-}
-
 /** Workgroup → (batch·head, row tile) with the heaviest tiles first, and operand bases. */
 function preamble(heavyLast: boolean, rows: number): string {
   return /* wgsl */ `let flat = ${FLAT_GROUP};
@@ -159,19 +155,33 @@ function preamble(heavyLast: boolean, rows: number): string {
   let first = tile * ${rows}u;`;
 }
 
-function source(
+/** The specialization constants of an attention kernel (an {@link AttentionVariant}). */
+type VariantConstants = AttentionVariant & { readonly [key: string]: string | number | boolean };
+
+/**
+ * Declares one attention pass: its buffers in binding order (`[name, access]` for operands read
+ * or written as rows of `elem` — vec4f or f32 — or `[name, access, type]`), the shared uniforms,
+ * and the body of each family.
+ */
+function attentionKernel(
   name: string,
-  v: AttentionVariant,
-  bindings: [string, "read" | "write", string][],
-  code: string,
-): KernelSource {
-  return {
-    name,
-    key: `${name}:${v.family}:d${v.d}:t${v.tile}:${v.vec4 ? "v4" : "v1"}`,
-    bindings: bindings.map(([, kind]) => kind),
-    uniformBytes: PARAMS_BYTES,
-    code: () => code,
-  };
+  buffers: readonly (readonly [string, "read" | "read_write", string?])[],
+  lanes: (v: AttentionVariant) => string,
+  blocks: (v: AttentionVariant) => string,
+) {
+  return declareKernel(name, (v: VariantConstants) => {
+    const { elem } = shapeOf(v);
+    const storage: StorageDecl[] = buffers.map(([name, access, type]) => ({
+      name,
+      access,
+      type: type ?? elem,
+    }));
+    return {
+      storage,
+      uniforms: ATTENTION_UNIFORMS,
+      body: v.family === "lanes" ? lanes(v) : blocks(v),
+    };
+  });
 }
 
 /**
@@ -179,21 +189,15 @@ function source(
  *
  * @example
  * ```ts
- * const src = forwardSource({ family: "lanes", d: 64, tile: 2, vec4: true });
+ * gpu.kernel(attentionForwardKernel, { family: "lanes", d: 64, tile: 2, vec4: true });
  * ```
  */
-export function forwardSource(v: AttentionVariant): KernelSource {
-  const { elem } = shapeOf(v);
-  const bindings: [string, "read" | "write", string][] = [
-    ["q", "read", elem],
-    ["k", "read", elem],
-    ["v", "read", elem],
-    ["o", "write", elem],
-    ["lse", "write", "f32"],
-  ];
-  const body = v.family === "lanes" ? lanesForward(v) : blocksForward(v);
-  return source("attention_forward", v, bindings, `${bindingsWgsl(bindings)}\n${body}`);
-}
+export const attentionForwardKernel = attentionKernel(
+  "attention_forward",
+  [["q", "read"], ["k", "read"], ["v", "read"], ["o", "read_write"], ["lse", "read_write", "f32"]],
+  lanesForward,
+  blocksForward,
+);
 
 /**
  * Query pass of backward: dq (through the gradient strides) and per-row stats
@@ -201,24 +205,24 @@ export function forwardSource(v: AttentionVariant): KernelSource {
  *
  * @example
  * ```ts
- * const src = gradQuerySource({ family: "blocks", d: 64, tile: 64, vec4: false });
+ * gpu.kernel(attentionQueryGradKernel, { family: "blocks", d: 64, tile: 64, vec4: false });
  * ```
  */
-export function gradQuerySource(v: AttentionVariant): KernelSource {
-  const { elem } = shapeOf(v);
-  const bindings: [string, "read" | "write", string][] = [
-    ["q", "read", elem],
-    ["k", "read", elem],
-    ["v", "read", elem],
-    ["o", "read", elem],
-    ["g", "read", elem],
+export const attentionQueryGradKernel = attentionKernel(
+  "attention_backward_query",
+  [
+    ["q", "read"],
+    ["k", "read"],
+    ["v", "read"],
+    ["o", "read"],
+    ["g", "read"],
     ["lse", "read", "f32"],
-    ["dq", "write", elem],
-    ["stats", "write", "vec2f"],
-  ];
-  const body = v.family === "lanes" ? lanesGradQuery(v) : blocksGradQuery(v);
-  return source("attention_backward_query", v, bindings, `${bindingsWgsl(bindings)}\n${body}`);
-}
+    ["dq", "read_write"],
+    ["stats", "read_write", "vec2f"],
+  ],
+  lanesGradQuery,
+  blocksGradQuery,
+);
 
 /**
  * Key pass of backward: dk and dv (through the gradient strides; they may share one buffer),
@@ -226,28 +230,23 @@ export function gradQuerySource(v: AttentionVariant): KernelSource {
  *
  * @example
  * ```ts
- * const src = gradKeyValueSource({ family: "lanes", d: 32, tile: 2, vec4: true });
+ * gpu.kernel(attentionKeyValueGradKernel, { family: "lanes", d: 32, tile: 2, vec4: true });
  * ```
  */
-export function gradKeyValueSource(v: AttentionVariant): KernelSource {
-  const { elem } = shapeOf(v);
-  const bindings: [string, "read" | "write", string][] = [
-    ["q", "read", elem],
-    ["k", "read", elem],
-    ["v", "read", elem],
-    ["g", "read", elem],
+export const attentionKeyValueGradKernel = attentionKernel(
+  "attention_backward_key_value",
+  [
+    ["q", "read"],
+    ["k", "read"],
+    ["v", "read"],
+    ["g", "read"],
     ["stats", "read", "vec2f"],
-    ["dk", "write", elem],
-    ["dv", "write", elem],
-  ];
-  const body = v.family === "lanes" ? lanesGradKeyValue(v) : blocksGradKeyValue(v);
-  return source(
-    "attention_backward_key_value",
-    v,
-    bindings,
-    `${bindingsWgsl(bindings)}\n${body}`,
-  );
-}
+    ["dk", "read_write"],
+    ["dv", "read_write"],
+  ],
+  lanesGradKeyValue,
+  blocksGradKeyValue,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Lanes: register tiles, no workgroup memory (CPU adapters). Invocation `lid` owns rows

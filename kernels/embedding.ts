@@ -1,5 +1,6 @@
 /**
- * Embedding lookup, forward and backward side by side, with float64 references.
+ * Embedding lookup kernels, forward and backward side by side, with float64 references (the
+ * op with autograd is `embedding` in `lib/ops/embedding.ts`).
  *
  * Forward copies row `ids[i]` of `weight` [V, D] to output row i (one kernel, `rows.ts`
  * layout, 4-wide loads when D allows).
@@ -35,18 +36,15 @@
  * @module
  */
 import { FLAT_GROUP, grid1d } from "../lib/gpu/grid.ts";
-import { type KernelSource, Params } from "../lib/gpu/runtime.ts";
-import { record } from "../lib/tensor/autograd.ts";
+import { declareKernel } from "../lib/gpu/program.ts";
 import { empty, type Tensor } from "../lib/tensor/tensor.ts";
-import { asContiguous } from "./map.ts";
 import {
   alignedForVec4,
+  declareRowKernel,
   planRows,
-  rowGrid,
-  rowHeader,
-  rowKey,
-  type RowPlan,
+  rowElement,
   rowPrelude,
+  runRowKernel,
 } from "./rows.ts";
 
 /** Positions per chunk of the counting sort (one workgroup each). */
@@ -56,20 +54,17 @@ const SCAN_GROUP = 256;
 /** Columns (loads) per workgroup of the segmented sum. */
 const SUM_GROUP = 64;
 
-function forwardSource(plan: RowPlan): KernelSource {
+const embeddingKernel = declareRowKernel("embedding", (plan) => {
   const lanes = plan.lanes;
+  const elem = plan.elem;
   return {
-    name: "embedding",
-    key: `embedding:${rowKey(plan)}`,
-    bindings: ["read", "read", "write"],
-    uniformBytes: 32,
-    code: () => /* wgsl */ `
-${rowHeader(plan)}
-struct P { rows: u32, units: u32, vocab: u32, idOff: u32, wOff: u32, nan: f32 }
-@group(0) @binding(0) var<storage, read> w: array<U>;
-@group(0) @binding(1) var<storage, read> ids: array<i32>;
-@group(0) @binding(2) var<storage, read_write> out: array<U>;
-@group(0) @binding(3) var<uniform> p: P;
+    storage: [
+      { name: "w", access: "read", type: elem },
+      { name: "ids", access: "read", type: "i32" },
+      { name: "out", access: "read_write", type: elem },
+    ],
+    uniforms: { rows: "u32", units: "u32", vocab: "u32", idOff: "u32", wOff: "u32", nan: "f32" },
+    body: /* wgsl */ `
 @compute @workgroup_size(${plan.groupSize})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   ${rowPrelude(plan)}
@@ -84,20 +79,17 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   }
 }`,
   };
-}
+});
 
 /** Step 1: per chunk, each position's rank among equal ids before it, and counts per id. */
-const ranksSource: KernelSource = {
-  name: "embedding_backward_ranks",
-  key: "embedding_backward_ranks",
-  bindings: ["read", "write", "write"],
-  uniformBytes: 16,
-  code: () => /* wgsl */ `
-struct P { n: u32, vocab: u32, idOff: u32 }
-@group(0) @binding(0) var<storage, read> ids: array<i32>;
-@group(0) @binding(1) var<storage, read_write> ranks: array<u32>;
-@group(0) @binding(2) var<storage, read_write> counts: array<atomic<u32>>;
-@group(0) @binding(3) var<uniform> p: P;
+const ranksKernel = declareKernel("embedding_backward_ranks", () => ({
+  storage: [
+    { name: "ids", access: "read", type: "i32" },
+    { name: "ranks", access: "read_write", type: "u32" },
+    { name: "counts", access: "read_write", type: "atomic<u32>" },
+  ],
+  uniforms: { n: "u32", vocab: "u32", idOff: "u32" },
+  body: /* wgsl */ `
 var<workgroup> chunkIds: array<i32, ${CHUNK}>;
 @compute @workgroup_size(${CHUNK})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -118,22 +110,19 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     atomicMax(&counts[chunk * p.vocab + u32(id)], before + 1u);
   }
 }`,
-};
+}));
 
 /**
  * Step 2a (one invocation per id): the id's counts over chunks become exclusive prefixes, in
  * place, and `starts[v]` its total.
  */
-const chunkPrefixSource: KernelSource = {
-  name: "embedding_backward_chunk_prefix",
-  key: "embedding_backward_chunk_prefix",
-  bindings: ["write", "write"],
-  uniformBytes: 16,
-  code: () => /* wgsl */ `
-struct P { vocab: u32, chunks: u32 }
-@group(0) @binding(0) var<storage, read_write> counts: array<u32>;
-@group(0) @binding(1) var<storage, read_write> starts: array<u32>;
-@group(0) @binding(2) var<uniform> p: P;
+const chunkPrefixKernel = declareKernel("embedding_backward_chunk_prefix", () => ({
+  storage: [
+    { name: "counts", access: "read_write", type: "u32" },
+    { name: "starts", access: "read_write", type: "u32" },
+  ],
+  uniforms: { vocab: "u32", chunks: "u32" },
+  body: /* wgsl */ `
 @compute @workgroup_size(${SCAN_GROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let v = ${FLAT_GROUP} * ${SCAN_GROUP}u + lid;
@@ -147,21 +136,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   }
   starts[v] = run;
 }`,
-};
+}));
 
 /**
  * Step 2b (one workgroup): the per-id totals become bucket starts (exclusive scan, in place);
  * `starts[V]` is the number of valid positions.
  */
-const bucketScanSource: KernelSource = {
-  name: "embedding_backward_bucket_scan",
-  key: "embedding_backward_bucket_scan",
-  bindings: ["write"],
-  uniformBytes: 16,
-  code: () => /* wgsl */ `
-struct P { vocab: u32 }
-@group(0) @binding(0) var<storage, read_write> starts: array<u32>;
-@group(0) @binding(1) var<uniform> p: P;
+const bucketScanKernel = declareKernel("embedding_backward_bucket_scan", () => ({
+  storage: [{ name: "starts", access: "read_write", type: "u32" }],
+  uniforms: { vocab: "u32" },
+  body: /* wgsl */ `
 var<workgroup> sums: array<u32, ${SCAN_GROUP}>;
 @compute @workgroup_size(${SCAN_GROUP})
 fn main(@builtin(local_invocation_index) lid: u32) {
@@ -187,22 +171,19 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
   if (lid == ${SCAN_GROUP - 1}u) { starts[p.vocab] = sums[lid]; }
 }`,
-};
+}));
 
 /** Step 3: each valid position to its place in its id's bucket. */
-const placeSource: KernelSource = {
-  name: "embedding_backward_place",
-  key: "embedding_backward_place",
-  bindings: ["read", "read", "read", "read", "write"],
-  uniformBytes: 16,
-  code: () => /* wgsl */ `
-struct P { n: u32, vocab: u32, idOff: u32 }
-@group(0) @binding(0) var<storage, read> ids: array<i32>;
-@group(0) @binding(1) var<storage, read> ranks: array<u32>;
-@group(0) @binding(2) var<storage, read> counts: array<u32>;
-@group(0) @binding(3) var<storage, read> starts: array<u32>;
-@group(0) @binding(4) var<storage, read_write> sorted: array<u32>;
-@group(0) @binding(5) var<uniform> p: P;
+const placeKernel = declareKernel("embedding_backward_place", () => ({
+  storage: [
+    { name: "ids", access: "read", type: "i32" },
+    { name: "ranks", access: "read", type: "u32" },
+    { name: "counts", access: "read", type: "u32" },
+    { name: "starts", access: "read", type: "u32" },
+    { name: "sorted", access: "read_write", type: "u32" },
+  ],
+  uniforms: { n: "u32", vocab: "u32", idOff: "u32" },
+  body: /* wgsl */ `
 @compute @workgroup_size(${CHUNK})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let chunk = ${FLAT_GROUP};
@@ -213,23 +194,20 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let v = u32(id);
   sorted[starts[v] + counts[chunk * p.vocab + v] + ranks[i]] = i;
 }`,
-};
+}));
 
 /** Step 4: weight-gradient row v = Σ of gradient rows of v's bucket, in position order. */
-function sumSource(width: 1 | 4): KernelSource {
-  const type = width === 4 ? "vec4f" : "f32";
+const sumKernel = declareKernel("embedding_backward_sum", (c: { width: 1 | 4 }) => {
+  const type = rowElement(c.width);
   return {
-    name: "embedding_backward_sum",
-    key: `embedding_backward_sum:${width}`,
-    bindings: ["read", "read", "read", "write"],
-    uniformBytes: 16,
-    code: () => /* wgsl */ `
-struct P { units: u32, columnGroups: u32, gOff: u32, vocab: u32 }
-@group(0) @binding(0) var<storage, read> g: array<${type}>;
-@group(0) @binding(1) var<storage, read> sorted: array<u32>;
-@group(0) @binding(2) var<storage, read> starts: array<u32>;
-@group(0) @binding(3) var<storage, read_write> dw: array<${type}>;
-@group(0) @binding(4) var<uniform> p: P;
+    storage: [
+      { name: "g", access: "read", type },
+      { name: "sorted", access: "read", type: "u32" },
+      { name: "starts", access: "read", type: "u32" },
+      { name: "dw", access: "read_write", type },
+    ],
+    uniforms: { units: "u32", columnGroups: "u32", gOff: "u32", vocab: "u32" },
+    body: /* wgsl */ `
 @compute @workgroup_size(${SUM_GROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let flat = ${FLAT_GROUP};
@@ -242,59 +220,53 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   dw[v * p.units + u] = acc;
 }`,
   };
-}
-
-function checkEmbedding(weight: Tensor, ids: Tensor): void {
-  if (weight.dtype !== "f32") {
-    throw new Error(`embedding: weight must be f32, got ${weight.dtype} ${weight}`);
-  }
-  if (weight.rank !== 2) {
-    throw new Error(`embedding: weight has shape [${weight.shape}], expected [V, D]`);
-  }
-  if (ids.dtype !== "i32") {
-    throw new Error(`embedding: ids must be an i32 tensor of row indices, got ${ids.dtype} ${ids}`);
-  }
-}
+});
 
 /**
- * Rows of `weight` [V, D] picked by integer `ids` (i32, any shape) → [...ids.shape, D], as
- * PyTorch's `F.embedding`. The gradient adds each output row into its weight row,
- * deterministically (bitwise the same on every run). Ids outside [0, V) give NaN rows.
+ * Rows of dense `weight` [V, D] picked by dense i32 `ids` into a new [...ids.shape, D] tensor
+ * (NaN rows for ids outside [0, V)).
  *
  * @example
  * ```ts
- * const wte = randn([256, 384], { seed: 1, requiresGrad: true });
- * const tokens = tensor(new Int32Array([72, 105]), [1, 2], { dtype: "i32" });
- * const h = embedding(wte, tokens); // [1, 2, 384]
+ * const h = embeddingForward(wte, tokens);
  * ```
  */
-export function embedding(weight: Tensor, ids: Tensor): Tensor {
-  checkEmbedding(weight, ids);
+export function embeddingForward(weight: Tensor, ids: Tensor): Tensor {
   const [vocab, dim] = weight.shape;
   const n = ids.size;
   const gpu = weight.gpu;
-  const wd = asContiguous(weight);
-  const idd = asContiguous(ids);
   const out = empty([...ids.shape, dim], "f32", gpu);
   if (dim > 0) {
-    const plan = planRows(gpu, n, dim, alignedForVec4(wd.offset));
-    gpu.dispatch(
-      gpu.kernel(forwardSource(plan)),
-      [wd.buffer, idd.buffer, out.buffer],
-      new Params().u32(n, plan.units, vocab, idd.offset, wd.offset / plan.width).f32(NaN),
-      rowGrid(plan),
+    const plan = planRows(gpu, n, dim, alignedForVec4(weight.offset));
+    runRowKernel(
+      gpu,
+      embeddingKernel,
+      plan,
+      {},
+      { w: weight.buffer, ids: ids.buffer, out: out.buffer },
+      {
+        rows: n,
+        units: plan.units,
+        vocab,
+        idOff: ids.offset,
+        wOff: weight.offset / plan.width,
+        nan: NaN,
+      },
     );
   }
-  if (wd !== weight) wd.dispose();
-  record("embedding", out, [weight, ids], [idd], (g, [savedIds]) => [
-    embeddingBackward(g, savedIds, vocab, dim),
-    null,
-  ]);
-  if (idd !== ids) idd.dispose();
   return out;
 }
 
-function embeddingBackward(g: Tensor, ids: Tensor, vocab: number, dim: number): Tensor {
+/**
+ * The weight gradient [vocab, dim] of an embedding lookup: each row of the dense output
+ * gradient `g` added into its id's row, deterministically (see the module doc).
+ *
+ * @example
+ * ```ts
+ * const dw = embeddingBackward(g, ids, 256, 384);
+ * ```
+ */
+export function embeddingBackward(g: Tensor, ids: Tensor, vocab: number, dim: number): Tensor {
   const gpu = ids.gpu;
   const n = ids.size;
   const dw = empty([vocab, dim], "f32", gpu);
@@ -304,43 +276,51 @@ function embeddingBackward(g: Tensor, ids: Tensor, vocab: number, dim: number): 
   const counts = empty([Math.max(1, chunks * vocab)], "i32", gpu);
   const starts = empty([vocab + 1], "i32", gpu);
   const sorted = empty([n], "i32", gpu);
-  const sortParams = new Params().u32(n, vocab, ids.offset);
-  gpu.dispatch(
-    gpu.kernel(ranksSource),
-    [ids.buffer, ranks.buffer, counts.buffer],
-    sortParams,
+  const sortUniforms = { n, vocab, idOff: ids.offset };
+  gpu.run(
+    ranksKernel,
+    {},
+    { ids: ids.buffer, ranks: ranks.buffer, counts: counts.buffer },
+    sortUniforms,
     grid1d(chunks, 1),
   );
-  gpu.dispatch(
-    gpu.kernel(chunkPrefixSource),
-    [counts.buffer, starts.buffer],
-    new Params().u32(vocab, chunks),
+  gpu.run(
+    chunkPrefixKernel,
+    {},
+    { counts: counts.buffer, starts: starts.buffer },
+    { vocab, chunks },
     grid1d(vocab, SCAN_GROUP),
   );
-  gpu.dispatch(gpu.kernel(bucketScanSource), [starts.buffer], new Params().u32(vocab), [1]);
-  gpu.dispatch(
-    gpu.kernel(placeSource),
-    [ids.buffer, ranks.buffer, counts.buffer, starts.buffer, sorted.buffer],
-    sortParams,
+  gpu.run(bucketScanKernel, {}, { starts: starts.buffer }, { vocab }, [1]);
+  gpu.run(
+    placeKernel,
+    {},
+    {
+      ids: ids.buffer,
+      ranks: ranks.buffer,
+      counts: counts.buffer,
+      starts: starts.buffer,
+      sorted: sorted.buffer,
+    },
+    sortUniforms,
     grid1d(chunks, 1),
   );
-  const gd = asContiguous(g);
-  const width = dim % 4 === 0 && alignedForVec4(gd.offset) ? 4 : 1;
+  const width = dim % 4 === 0 && alignedForVec4(g.offset) ? 4 : 1;
   const units = dim / width;
   const columnGroups = Math.ceil(units / SUM_GROUP);
-  gpu.dispatch(
-    gpu.kernel(sumSource(width)),
-    [gd.buffer, sorted.buffer, starts.buffer, dw.buffer],
-    new Params().u32(units, columnGroups, gd.offset / width, vocab),
+  gpu.run(
+    sumKernel,
+    { width },
+    { g: g.buffer, sorted: sorted.buffer, starts: starts.buffer, dw: dw.buffer },
+    { units, columnGroups, gOff: g.offset / width, vocab },
     grid1d(vocab * columnGroups, 1),
   );
-  if (gd !== g) gd.dispose();
   for (const t of [ranks, counts, starts, sorted]) t.dispose();
   return dw;
 }
 
 /**
- * Float64 reference of {@link embedding}: rows of `weight` (row-major, `dim` columns) by id;
+ * Float64 reference of `embedding`: rows of `weight` (row-major, `dim` columns) by id;
  * ids outside the table give NaN rows.
  *
  * @example
@@ -365,7 +345,7 @@ export function embeddingReference(
 }
 
 /**
- * Float64 reference of {@link embedding}'s weight gradient: row v is the sum of the rows of `g`
+ * Float64 reference of `embedding`'s weight gradient: row v is the sum of the rows of `g`
  * (row-major, `dim` columns) whose id is v.
  *
  * @example

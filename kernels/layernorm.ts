@@ -1,6 +1,6 @@
 /**
- * Layer normalization over the last dimension, forward and backward side by side, with float64
- * references.
+ * Layer normalization kernels over the last dimension, forward and backward side by side, with
+ * float64 references (the op with autograd is `layerNorm` in `lib/ops/layernorm.ts`).
  *
  * Forward is one kernel: per row the mean, then the variance as the mean of `(x − mean)²` (two
  * passes over the row, no cancellation), then `y = (x − mean) · rstd · weight + bias`; it saves
@@ -16,19 +16,18 @@
  *
  * @module
  */
-import { type BindingKind, type KernelSource, Params } from "../lib/gpu/runtime.ts";
-import { record, wantsGrad } from "../lib/tensor/autograd.ts";
+import { declareKernel, type StorageDecl } from "../lib/gpu/program.ts";
+import type { GpuBuffer } from "../lib/gpu/pool.ts";
 import { empty, type Tensor } from "../lib/tensor/tensor.ts";
-import { asContiguous } from "./map.ts";
 import {
   alignedForVec4,
+  declareRowKernel,
   planRows,
-  rowGrid,
-  rowHeader,
-  rowKey,
+  rowElement,
   type RowPlan,
   rowPrelude,
   rowReduce,
+  runRowKernel,
 } from "./rows.ts";
 
 /** Invocations per workgroup of the column reductions (one column per invocation). */
@@ -38,35 +37,35 @@ const MIN_BLOCK_ROWS = 64;
 /** Most blocks (partials per column) of the column reduction. */
 const MAX_BLOCKS = 512;
 
-/** A storage binding of a layernorm kernel: name, access, element type. */
-type Binding = [name: string, kind: BindingKind, type: string];
+/** The epsilon of PyTorch's `nn.LayerNorm` (and nanoGPT's), added to the variance. */
+export const LAYER_NORM_EPS = 1e-5;
 
-/** Declares storage bindings 0, 1, ... in order. */
-function declare(bindings: readonly Binding[]): string {
-  return bindings.map(([name, kind, type], i) =>
-    `@group(0) @binding(${i}) var<storage, ${kind === "read" ? "read" : "read_write"}> ${name}: ` +
-    `array<${type}>;`
-  ).join("\n");
-}
-
-function forwardSource(plan: RowPlan, hasWeight: boolean, hasBias: boolean): KernelSource {
-  const lanes = plan.lanes;
-  const buffers: Binding[] = [["x", "read", "U"]];
-  if (hasWeight) buffers.push(["w", "read", "U"]);
-  if (hasBias) buffers.push(["b", "read", "U"]);
-  buffers.push(["y", "write", "U"], ["stats", "write", "f32"]);
-  const scaled = hasWeight ? " * w[p.wOff + j]" : "";
-  const shifted = hasBias ? " + b[p.bOff + j]" : "";
-  return {
-    name: "layer_norm",
-    key: `layer_norm:${rowKey(plan)}:${hasWeight}:${hasBias}`,
-    bindings: buffers.map(([, kind]) => kind),
-    uniformBytes: 32,
-    code: () => /* wgsl */ `
-${rowHeader(plan)}
-struct P { rows: u32, units: u32, n: u32, xOff: u32, wOff: u32, bOff: u32, eps: f32 }
-${declare(buffers)}
-@group(0) @binding(${buffers.length}) var<uniform> p: P;
+const layerNormKernel = declareRowKernel<{ hasWeight: boolean; hasBias: boolean }>(
+  "layer_norm",
+  (plan, c) => {
+    const lanes = plan.lanes;
+    const elem = plan.elem;
+    const storage: StorageDecl[] = [{ name: "x", access: "read", type: elem }];
+    if (c.hasWeight) storage.push({ name: "w", access: "read", type: elem });
+    if (c.hasBias) storage.push({ name: "b", access: "read", type: elem });
+    storage.push(
+      { name: "y", access: "read_write", type: elem },
+      { name: "stats", access: "read_write", type: "f32" },
+    );
+    const scaled = c.hasWeight ? " * w[p.wOff + j]" : "";
+    const shifted = c.hasBias ? " + b[p.bOff + j]" : "";
+    return {
+      storage,
+      uniforms: {
+        rows: "u32",
+        units: "u32",
+        n: "u32",
+        xOff: "u32",
+        wOff: "u32",
+        bOff: "u32",
+        eps: "f32",
+      },
+      body: /* wgsl */ `
 ${rowReduce(plan, "sumMean", "sum")}
 ${rowReduce(plan, "sumVariance", "sum")}
 @compute @workgroup_size(${plan.groupSize})
@@ -88,25 +87,29 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     stats[2u * row + 1u] = rstd;
   }
 }`,
-  };
-}
+    };
+  },
+);
 
-function inputGradSource(plan: RowPlan, hasWeight: boolean): KernelSource {
-  const lanes = plan.lanes;
-  const buffers: Binding[] = [["g", "read", "U"], ["x", "read", "U"]];
-  if (hasWeight) buffers.push(["w", "read", "U"]);
-  buffers.push(["stats", "read", "f32"], ["dx", "write", "U"]);
-  const gw = hasWeight ? "g[gs + j] * w[p.wOff + j]" : "g[gs + j]";
-  return {
-    name: "layer_norm_backward",
-    key: `layer_norm_backward:${rowKey(plan)}:${hasWeight}`,
-    bindings: buffers.map(([, kind]) => kind),
-    uniformBytes: 32,
-    code: () => /* wgsl */ `
-${rowHeader(plan)}
-struct P { rows: u32, units: u32, n: u32, gOff: u32, xOff: u32, wOff: u32 }
-${declare(buffers)}
-@group(0) @binding(${buffers.length}) var<uniform> p: P;
+const inputGradKernel = declareRowKernel<{ hasWeight: boolean }>(
+  "layer_norm_backward",
+  (plan, c) => {
+    const lanes = plan.lanes;
+    const elem = plan.elem;
+    const storage: StorageDecl[] = [
+      { name: "g", access: "read", type: elem },
+      { name: "x", access: "read", type: elem },
+    ];
+    if (c.hasWeight) storage.push({ name: "w", access: "read", type: elem });
+    storage.push(
+      { name: "stats", access: "read", type: "f32" },
+      { name: "dx", access: "read_write", type: elem },
+    );
+    const gw = c.hasWeight ? "g[gs + j] * w[p.wOff + j]" : "g[gs + j]";
+    return {
+      storage,
+      uniforms: { rows: "u32", units: "u32", n: "u32", gOff: "u32", xOff: "u32", wOff: "u32" },
+      body: /* wgsl */ `
 ${rowReduce(plan, "rowSums", "sum", "vec2f")}
 @compute @workgroup_size(${plan.groupSize})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -130,24 +133,26 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     dx[ds + j] = rstd * (gw - means.x - xh * means.y);
   }
 }`,
-  };
-}
+    };
+  },
+);
 
 /** Stage one of dweight/dbias: per block of rows, per column, `Σ g·x̂` and `Σ g`. */
-function columnPartialsSource(width: 1 | 4, wantW: boolean, wantB: boolean): KernelSource {
-  const type = width === 4 ? "vec4f" : "f32";
-  const buffers: Binding[] = [["g", "read", type], ["x", "read", type], ["stats", "read", "f32"]];
-  if (wantW) buffers.push(["pw", "write", type]);
-  if (wantB) buffers.push(["pb", "write", type]);
-  return {
-    name: "layer_norm_param_grads",
-    key: `layer_norm_param_grads:${width}:${wantW}:${wantB}`,
-    bindings: buffers.map(([, kind]) => kind),
-    uniformBytes: 32,
-    code: () => /* wgsl */ `
-struct P { rows: u32, cols: u32, blockRows: u32, gOff: u32, xOff: u32 }
-${declare(buffers)}
-@group(0) @binding(${buffers.length}) var<uniform> p: P;
+const columnPartialsKernel = declareKernel(
+  "layer_norm_param_grads",
+  (c: { width: 1 | 4; wantW: boolean; wantB: boolean }) => {
+    const type = rowElement(c.width);
+    const storage: StorageDecl[] = [
+      { name: "g", access: "read", type },
+      { name: "x", access: "read", type },
+      { name: "stats", access: "read", type: "f32" },
+    ];
+    if (c.wantW) storage.push({ name: "pw", access: "read_write", type });
+    if (c.wantB) storage.push({ name: "pb", access: "read_write", type });
+    return {
+      storage,
+      uniforms: { rows: "u32", cols: "u32", blockRows: "u32", gOff: "u32", xOff: "u32" },
+      body: /* wgsl */ `
 @compute @workgroup_size(${COLUMN_GROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let c = wg.x * ${COLUMN_GROUP}u + lid;
@@ -161,25 +166,23 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     aw += gv * ((x[p.xOff + r * p.cols + c] - stats[2u * r]) * stats[2u * r + 1u]);
     ab += gv;
   }
-  ${wantW ? "pw[wg.y * p.cols + c] = aw;" : ""}
-  ${wantB ? "pb[wg.y * p.cols + c] = ab;" : ""}
+  ${c.wantW ? "pw[wg.y * p.cols + c] = aw;" : ""}
+  ${c.wantB ? "pb[wg.y * p.cols + c] = ab;" : ""}
 }`,
-  };
-}
+    };
+  },
+);
 
 /** Stage two: sums a [blocks, cols] matrix of partials over blocks, in order. */
-function columnSumSource(width: 1 | 4): KernelSource {
-  const type = width === 4 ? "vec4f" : "f32";
+const columnSumKernel = declareKernel("layer_norm_param_grads_sum", (c: { width: 1 | 4 }) => {
+  const type = rowElement(c.width);
   return {
-    name: "layer_norm_param_grads_sum",
-    key: `layer_norm_param_grads_sum:${width}`,
-    bindings: ["read", "write"],
-    uniformBytes: 16,
-    code: () => /* wgsl */ `
-struct P { blocks: u32, cols: u32 }
-@group(0) @binding(0) var<storage, read> partials: array<${type}>;
-@group(0) @binding(1) var<storage, read_write> total: array<${type}>;
-@group(0) @binding(2) var<uniform> p: P;
+    storage: [
+      { name: "partials", access: "read", type },
+      { name: "total", access: "read_write", type },
+    ],
+    uniforms: { blocks: "u32", cols: "u32" },
+    body: /* wgsl */ `
 @compute @workgroup_size(${COLUMN_GROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let c = wg.x * ${COLUMN_GROUP}u + lid;
@@ -189,98 +192,67 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   total[c] = s;
 }`,
   };
-}
-
-function checkLayerNorm(
-  x: Tensor,
-  weight: Tensor | null | undefined,
-  bias: Tensor | null | undefined,
-  eps: number,
-): void {
-  if (x.dtype !== "f32") throw new Error(`layerNorm: x must be f32, got ${x.dtype} ${x}`);
-  const n = x.shape[x.rank - 1];
-  if (x.rank === 0 || n === 0) {
-    throw new Error(`layerNorm: x has shape [${x.shape}], expected [..., D] with D ≥ 1`);
-  }
-  for (const [name, t] of [["weight", weight], ["bias", bias]] as const) {
-    if (!t) continue;
-    if (t.dtype !== "f32") throw new Error(`layerNorm: ${name} must be f32, got ${t.dtype} ${t}`);
-    if (t.rank !== 1 || t.shape[0] !== n) {
-      throw new Error(
-        `layerNorm: ${name} has shape [${t.shape}], expected [${n}] (the last dimension of x)`,
-      );
-    }
-  }
-  if (!(eps >= 0 && Number.isFinite(eps))) {
-    throw new Error(`layerNorm: eps must be a finite number ≥ 0, got ${eps}`);
-  }
-}
+});
 
 /**
- * Layer normalization over the last dimension, as PyTorch's `F.layer_norm(x, [D], weight,
- * bias, eps)`: `(x − mean) / √(var + eps) · weight + bias` per row, with the biased variance.
- * `weight` and `bias` (shape [D]) are optional.
+ * Normalizes every last-axis row of dense `x` (optionally scaled by `w` and shifted by `b`,
+ * dense [D]) into a new tensor; returns it with the per-row stats `[rows, 2]` (mean, rstd).
  *
  * @example
  * ```ts
- * const weight = ones([384], { requiresGrad: true });
- * const bias = zeros([384], { requiresGrad: true });
- * const h = layerNorm(x, weight, bias); // x: [B, T, 384]
+ * const { y, stats } = layerNormForward(x, w, b, LAYER_NORM_EPS);
  * ```
  */
-export function layerNorm(
+export function layerNormForward(
   x: Tensor,
-  weight?: Tensor | null,
-  bias?: Tensor | null,
-  eps = 1e-5,
-): Tensor {
-  checkLayerNorm(x, weight, bias, eps);
+  w: Tensor | null,
+  b: Tensor | null,
+  eps: number,
+): { y: Tensor; stats: Tensor } {
   const n = x.shape[x.rank - 1];
   const rows = x.size / n;
   const gpu = x.gpu;
-  const xd = asContiguous(x);
-  const wd = weight ? asContiguous(weight) : null;
-  const bd = bias ? asContiguous(bias) : null;
-  const plan = planRows(gpu, rows, n, alignedForVec4(xd.offset, wd?.offset ?? 0, bd?.offset ?? 0));
+  const plan = planRows(gpu, rows, n, alignedForVec4(x.offset, w?.offset ?? 0, b?.offset ?? 0));
   const y = empty(x.shape, "f32", gpu);
   const stats = empty([rows, 2], "f32", gpu);
-  const buffers = [xd.buffer];
-  if (wd) buffers.push(wd.buffer);
-  if (bd) buffers.push(bd.buffer);
-  buffers.push(y.buffer, stats.buffer);
+  const buffers: Record<string, GpuBuffer> = { x: x.buffer, y: y.buffer, stats: stats.buffer };
+  if (w) buffers.w = w.buffer;
+  if (b) buffers.b = b.buffer;
   const unit = (t: Tensor | null) => (t ? t.offset / plan.width : 0);
-  const params = new Params()
-    .u32(rows, plan.units, n, unit(xd), unit(wd), unit(bd))
-    .f32(eps);
-  gpu.dispatch(gpu.kernel(forwardSource(plan, !!wd, !!bd)), buffers, params, rowGrid(plan));
-
-  const inputs = [x];
-  if (weight) inputs.push(weight);
-  if (bias) inputs.push(bias);
-  const saved = wd ? [xd, stats, wd] : [xd, stats];
-  record("layerNorm", y, inputs, saved, (g, [sx, sstats, sw]) => {
-    const gd = asContiguous(g);
-    const backPlan = planRows(gpu, rows, n, alignedForVec4(gd.offset, sx.offset, sw?.offset ?? 0));
-    const dx = wantsGrad(x) ? inputGrad(backPlan, gd, sx, sstats, sw) : null;
-    const wantW = !!weight && wantsGrad(weight);
-    const wantB = !!bias && wantsGrad(bias);
-    const [dw, db] = wantW || wantB
-      ? paramGrads(backPlan.width, rows, n, gd, sx, sstats, wantW, wantB)
-      : [null, null];
-    if (gd !== g) gd.dispose();
-    const grads = [dx];
-    if (weight) grads.push(dw);
-    if (bias) grads.push(db);
-    return grads;
-  });
-  for (const [copy, original] of [[xd, x], [wd, weight], [bd, bias]] as const) {
-    if (copy && copy !== original) copy.dispose();
-  }
-  stats.dispose();
-  return y;
+  runRowKernel(
+    gpu,
+    layerNormKernel,
+    plan,
+    { hasWeight: w !== null, hasBias: b !== null },
+    buffers,
+    { rows, units: plan.units, n, xOff: unit(x), wOff: unit(w), bOff: unit(b), eps },
+  );
+  return { y, stats };
 }
 
-function inputGrad(
+/**
+ * The row plan the backward kernels of a [rows, n] normalization run with.
+ *
+ * @example
+ * ```ts
+ * const plan = layerNormBackwardPlan(g, x, w);
+ * ```
+ */
+export function layerNormBackwardPlan(g: Tensor, x: Tensor, w: Tensor | undefined): RowPlan {
+  const n = x.shape[x.rank - 1];
+  return planRows(x.gpu, x.size / n, n, alignedForVec4(g.offset, x.offset, w?.offset ?? 0));
+}
+
+/**
+ * The gradient of the input of a normalization from the output gradient `g`, the input `x`,
+ * its stats and the optional weight (all dense).
+ *
+ * @example
+ * ```ts
+ * const dx = layerNormInputGrad(plan, g, x, stats, w);
+ * ```
+ */
+export function layerNormInputGrad(
   plan: RowPlan,
   g: Tensor,
   x: Tensor,
@@ -289,22 +261,34 @@ function inputGrad(
 ): Tensor {
   const gpu = x.gpu;
   const dx = empty(x.shape, "f32", gpu);
-  const buffers = w
-    ? [g.buffer, x.buffer, w.buffer, stats.buffer, dx.buffer]
-    : [g.buffer, x.buffer, stats.buffer, dx.buffer];
-  const params = new Params().u32(
-    plan.rows,
-    plan.units,
-    plan.n,
-    g.offset / plan.width,
-    x.offset / plan.width,
-    (w?.offset ?? 0) / plan.width,
-  );
-  gpu.dispatch(gpu.kernel(inputGradSource(plan, !!w)), buffers, params, rowGrid(plan));
+  const buffers: Record<string, GpuBuffer> = {
+    g: g.buffer,
+    x: x.buffer,
+    stats: stats.buffer,
+    dx: dx.buffer,
+  };
+  if (w) buffers.w = w.buffer;
+  runRowKernel(gpu, inputGradKernel, plan, { hasWeight: w !== undefined }, buffers, {
+    rows: plan.rows,
+    units: plan.units,
+    n: plan.n,
+    gOff: g.offset / plan.width,
+    xOff: x.offset / plan.width,
+    wOff: (w?.offset ?? 0) / plan.width,
+  });
   return dx;
 }
 
-function paramGrads(
+/**
+ * The gradients of the weight (`Σ_rows g · x̂`) and the bias (`Σ_rows g`) of a normalization,
+ * each [n], by the deterministic two-stage column reduction.
+ *
+ * @example
+ * ```ts
+ * const [dw, db] = layerNormParamGrads(plan.width, rows, n, g, x, stats, true, true);
+ * ```
+ */
+export function layerNormParamGrads(
   width: 1 | 4,
   rows: number,
   n: number,
@@ -322,23 +306,25 @@ function paramGrads(
   const db = wantB ? empty([n], "f32", gpu) : null;
   const pw = dw && blocks > 1 ? empty([blocks, n], "f32", gpu) : dw;
   const pb = db && blocks > 1 ? empty([blocks, n], "f32", gpu) : db;
-  const buffers = [g.buffer, x.buffer, stats.buffer];
-  if (pw) buffers.push(pw.buffer);
-  if (pb) buffers.push(pb.buffer);
+  const buffers: Record<string, GpuBuffer> = { g: g.buffer, x: x.buffer, stats: stats.buffer };
+  if (pw) buffers.pw = pw.buffer;
+  if (pb) buffers.pb = pb.buffer;
   const columnGroups = Math.ceil(cols / COLUMN_GROUP);
-  gpu.dispatch(
-    gpu.kernel(columnPartialsSource(width, wantW, wantB)),
-    buffers,
-    new Params().u32(rows, cols, blockRows, g.offset / width, x.offset / width),
-    [columnGroups, blocks],
-  );
+  gpu.run(columnPartialsKernel, { width, wantW, wantB }, buffers, {
+    rows,
+    cols,
+    blockRows,
+    gOff: g.offset / width,
+    xOff: x.offset / width,
+  }, [columnGroups, blocks]);
   if (blocks > 1) {
-    const sum = gpu.kernel(columnSumSource(width));
+    const sum = gpu.kernel(columnSumKernel, { width });
     for (const [partials, total] of [[pw, dw], [pb, db]]) {
       if (!partials || !total) continue;
-      gpu.dispatch(sum, [partials.buffer, total.buffer], new Params().u32(blocks, cols), [
-        columnGroups,
-      ]);
+      gpu.dispatch(sum, { partials: partials.buffer, total: total.buffer }, {
+        blocks,
+        cols,
+      }, [columnGroups]);
       partials.dispose();
     }
   }
@@ -346,7 +332,7 @@ function paramGrads(
 }
 
 /**
- * Float64 reference of {@link layerNorm} over rows of `n` elements of a row-major array.
+ * Float64 reference of `layerNorm` over rows of `n` elements of a row-major array.
  *
  * @example
  * ```ts
@@ -376,7 +362,7 @@ export function layerNormReference(
 }
 
 /**
- * Float64 reference of {@link layerNorm}'s gradients given the output gradient `g`:
+ * Float64 reference of `layerNorm`'s gradients given the output gradient `g`:
  * `{ dx, dweight, dbias }`.
  *
  * @example

@@ -10,9 +10,8 @@
  * @module
  */
 import { FLAT_GROUP, grid1d } from "../lib/gpu/grid.ts";
-import { type KernelSource, Params } from "../lib/gpu/runtime.ts";
-import { setAutogradKernels } from "../lib/tensor/autograd.ts";
-import { setContiguousHook } from "../lib/tensor/tensor.ts";
+import { declareKernel, type StorageDecl, type UniformType } from "../lib/gpu/program.ts";
+import type { GpuBuffer } from "../lib/gpu/pool.ts";
 import { empty, sizeOf, type Tensor } from "../lib/tensor/tensor.ts";
 
 /** Highest rank the map kernels index. */
@@ -90,81 +89,76 @@ function layoutFor(t: Tensor, outShape: readonly number[]): InputLayout {
   return { dense: sameShape && t.isContiguous, offset: t.offset, strides };
 }
 
-function packVec(params: Params, values: readonly number[]): void {
-  for (let i = 0; i < MAX_RANK; i++) params.u32(values[i] ?? 0);
+/** The specialization of one map kernel. */
+interface MapConstants {
+  readonly [key: string]: string | number | boolean;
+  expr: string;
+  elem: "f32" | "u32";
+  rank: number;
+  /** Per input: "d" when read densely, "s" through strides. */
+  dense: string;
+  inPlace: boolean;
+  outDense: boolean;
 }
 
-function mapSource(
-  name: string,
-  expr: string,
-  elem: "f32" | "u32",
-  layouts: readonly InputLayout[],
-  rank: number,
-  inPlace: boolean,
-  outDense: boolean,
-): KernelSource {
-  const arity = layouts.length;
+/** `out[i] = expr(a, b, c)` over the output's elements (see the module doc). */
+const mapKernel = declareKernel("map", (c: MapConstants) => {
+  const { expr, elem, rank, inPlace, outDense } = c;
+  const layouts = [...c.dense].map((d) => d === "d");
   const names = ["a", "b"];
-  const dense = layouts.map((l) => (l.dense ? "d" : "s")).join("");
-  const needIndex = !outDense || layouts.some((l) => !l.dense);
-  const inputDecls = layouts.map((_, k) =>
-    inPlace && k === 0
-      ? ""
-      : `@group(0) @binding(${inPlace ? k - 1 : k}) var<storage, read> in${k}: array<${elem}>;`
-  ).join("\n");
-  const outBinding = inPlace ? arity - 1 : arity;
-  const outDecl = `@group(0) @binding(${outBinding}) var<storage, read_write> out: array<${elem}>;`;
-  const strideFields = layouts.map((_, k) => `st${k}: array<vec4u, 2>,`).join(" ") +
-    (outDense ? "" : " offo: u32, sto: array<vec4u, 2>,");
+  const needIndex = !outDense || layouts.some((dense) => !dense);
+  const storage: StorageDecl[] = [];
+  layouts.forEach((_, k) => {
+    if (!(inPlace && k === 0)) storage.push({ name: `in${k}`, access: "read", type: elem });
+  });
+  storage.push({ name: "out", access: "read_write", type: elem });
+  const uniforms: Record<string, UniformType> = {
+    n: "u32",
+    c: "f32",
+    off0: "u32",
+    off1: "u32",
+    shape: "array<vec4u, 2>",
+  };
+  layouts.forEach((_, k) => (uniforms[`st${k}`] = "array<vec4u, 2>"));
+  if (!outDense) {
+    uniforms.offo = "u32";
+    uniforms.sto = "array<vec4u, 2>";
+  }
   const unrolled: string[] = [];
   if (needIndex) {
     unrolled.push("var r = i;");
     for (let d = rank - 1; d >= 0; d--) {
       const at = `[${d >> 2}][${d & 3}]`;
       unrolled.push(`{ let s = p.shape${at}; let q = r % s; r = r / s;`);
-      layouts.forEach((l, k) => {
-        if (!l.dense) unrolled.push(`  j${k} += q * p.st${k}${at};`);
+      layouts.forEach((dense, k) => {
+        if (!dense) unrolled.push(`  j${k} += q * p.st${k}${at};`);
       });
       if (!outDense) unrolled.push(`  jo += q * p.sto${at};`);
       unrolled.push("}");
     }
   }
-  const reads = layouts.map((l, k) => {
+  const reads = layouts.map((dense, k) => {
     const src = inPlace && k === 0 ? "out" : `in${k}`;
-    const index = l.dense ? `p.off${k} + i` : `j${k}`;
+    const index = dense ? `p.off${k} + i` : `j${k}`;
     return `let ${names[k]} = ${src}[${index}];`;
   }).join("\n  ");
-  const code = /* wgsl */ `
-struct P { n: u32, c: f32, off0: u32, off1: u32, shape: array<vec4u, 2>, ${strideFields} }
-${inputDecls}
-${outDecl}
-@group(0) @binding(${outBinding + 1}) var<uniform> p: P;
+  const body = /* wgsl */ `
 ${elem === "f32" ? MAP_HELPERS : ""}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = ${FLAT_GROUP} * ${WG}u + lid;
   if (i >= p.n) { return; }
   let c = p.c;
-  ${layouts.map((l, k) => (l.dense ? "" : `var j${k} = p.off${k};`)).join(" ")}
+  ${layouts.map((dense, k) => (dense ? "" : `var j${k} = p.off${k};`)).join(" ")}
   ${outDense ? "" : "var jo = p.offo;"}
   ${unrolled.join("\n  ")}
   ${reads}
   out[${outDense ? (inPlace ? "p.off0 + i" : "i") : "jo"}] = ${expr};
 }`;
-  const bindings: ("read" | "write")[] = [];
-  for (let k = inPlace ? 1 : 0; k < arity; k++) bindings.push("read");
-  bindings.push("write");
-  return {
-    name,
-    key: `map:${name}:${expr}:${elem}:${rank}:${dense}:${inPlace}:${outDense}`,
-    bindings,
-    uniformBytes: 48 + 32 * arity + (outDense ? 0 : 48),
-    code: () => code,
-  };
-}
+  return { storage, uniforms, body };
+});
 
 function runMap(
-  name: string,
   expr: string,
   inputs: readonly Tensor[],
   outShape: readonly number[],
@@ -174,26 +168,36 @@ function runMap(
   inPlace: boolean,
 ): void {
   if (outShape.length > MAX_RANK) {
-    throw new Error(`${name}: tensors of rank ${outShape.length} exceed the maximum ${MAX_RANK}`);
+    throw new Error(`map: tensors of rank ${outShape.length} exceed the maximum ${MAX_RANK}`);
   }
-  const gpu = out.gpu;
   const layouts = inputs.map((t) => layoutFor(t, outShape));
   if (inPlace) layouts[0] = { dense: true, offset: out.offset, strides: [] };
   const outDense = inPlace || (out.isContiguous && out.offset === 0);
-  const kernel = gpu.kernel(
-    mapSource(name, expr, elem, layouts, outShape.length, inPlace, outDense),
-  );
   const n = sizeOf(outShape);
-  const params = new Params().u32(n).f32(c).u32(layouts[0].offset, layouts[1]?.offset ?? 0);
-  packVec(params, outShape);
-  for (const l of layouts) packVec(params, l.strides);
+  const uniforms: Record<string, number | readonly number[]> = {
+    n,
+    c,
+    off0: layouts[0].offset,
+    off1: layouts[1]?.offset ?? 0,
+    shape: outShape,
+  };
+  layouts.forEach((l, k) => (uniforms[`st${k}`] = l.strides));
   if (!outDense) {
-    params.u32(out.offset, 0, 0, 0);
-    packVec(params, out.strides);
+    uniforms.offo = out.offset;
+    uniforms.sto = out.strides;
   }
-  const buffers = inputs.slice(inPlace ? 1 : 0).map((t) => t.buffer);
-  buffers.push(out.buffer);
-  gpu.dispatch(kernel, buffers, params, grid1d(n, WG));
+  const buffers: Record<string, GpuBuffer> = { out: out.buffer };
+  inputs.forEach((t, k) => {
+    if (!(inPlace && k === 0)) buffers[`in${k}`] = t.buffer;
+  });
+  const dense = layouts.map((l) => (l.dense ? "d" : "s")).join("");
+  out.gpu.run(
+    mapKernel,
+    { expr, elem, rank: outShape.length, dense, inPlace, outDense },
+    buffers,
+    uniforms,
+    grid1d(n, WG),
+  );
 }
 
 function checkF32(name: string, ...ts: Tensor[]): void {
@@ -213,7 +217,7 @@ function checkF32(name: string, ...ts: Tensor[]): void {
 export function mapUnary(name: string, expr: string, x: Tensor, c = 0): Tensor {
   checkF32(name, x);
   const out = empty(x.shape, "f32", x.gpu);
-  runMap(name, expr, [x], x.shape, c, "f32", out, false);
+  runMap(expr, [x], x.shape, c, "f32", out, false);
   return out;
 }
 
@@ -229,7 +233,7 @@ export function mapBinary(name: string, expr: string, a: Tensor, b: Tensor, c = 
   checkF32(name, a, b);
   const shape = broadcastShapes(a.shape, b.shape);
   const out = empty(shape, "f32", a.gpu);
-  runMap(name, expr, [a, b], shape, c, "f32", out, false);
+  runMap(expr, [a, b], shape, c, "f32", out, false);
   return out;
 }
 
@@ -249,7 +253,7 @@ export function mapInPlace(name: string, expr: string, into: Tensor, b: Tensor, 
   if (shape.length !== into.rank || shape.some((d, i) => d !== into.shape[i])) {
     throw new Error(`${name}: [${b.shape}] does not broadcast to the target [${into.shape}]`);
   }
-  runMap(name, expr, [into, b], into.shape, c, "f32", into, true);
+  runMap(expr, [into, b], into.shape, c, "f32", into, true);
 }
 
 /**
@@ -262,7 +266,7 @@ export function mapInPlace(name: string, expr: string, into: Tensor, b: Tensor, 
  */
 export function denseCopy(x: Tensor): Tensor {
   const out = empty(x.shape, x.dtype, x.gpu);
-  runMap("copy", "a", [x], x.shape, 0, "u32", out, false);
+  runMap("a", [x], x.shape, 0, "u32", out, false);
   return out;
 }
 
@@ -283,7 +287,7 @@ export function copyInto(dst: Tensor, src: Tensor): void {
   if (shape.length !== dst.rank || shape.some((d, i) => d !== dst.shape[i])) {
     throw new Error(`copyInto: [${src.shape}] does not broadcast to the target [${dst.shape}]`);
   }
-  runMap("copy", "a", [src], dst.shape, 0, "u32", dst, false);
+  runMap("a", [src], dst.shape, 0, "u32", dst, false);
 }
 
 /**
@@ -327,31 +331,22 @@ export function fill(
  */
 export function fillInPlace(t: Tensor, value: number): void {
   if (!t.isContiguous) throw new Error(`fill: the target must be dense, got a view ${t}`);
-  const gpu = t.gpu;
-  const kernel = gpu.kernel({
-    name: "fill",
-    key: `fill:${t.dtype}`,
-    bindings: ["write"],
-    uniformBytes: 16,
-    code: () => /* wgsl */ `
-struct P { n: u32, offset: u32, value: ${t.dtype} }
-@group(0) @binding(0) var<storage, read_write> out: array<${t.dtype}>;
-@group(0) @binding(1) var<uniform> p: P;
+  t.gpu.run(
+    fillKernel,
+    { type: t.dtype },
+    { out: t.buffer },
+    { n: t.size, offset: t.offset, value },
+    grid1d(t.size, WG),
+  );
+}
+
+const fillKernel = declareKernel("fill", ({ type }: { type: "f32" | "i32" }) => ({
+  storage: [{ name: "out", access: "read_write", type }],
+  uniforms: { n: "u32", offset: "u32", value: type },
+  body: /* wgsl */ `
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = ${FLAT_GROUP} * ${WG}u + lid;
   if (i < p.n) { out[p.offset + i] = p.value; }
 }`,
-  });
-  const params = new Params().u32(t.size, t.offset);
-  if (t.dtype === "i32") params.i32(value);
-  else params.f32(value);
-  gpu.dispatch(kernel, [t.buffer], params, grid1d(t.size, WG));
-}
-
-setContiguousHook(denseCopy);
-setAutogradKernels({
-  addInPlace: (into, g) => mapInPlace("accumulate", "a + b", into, g),
-  ones: (like) => fill(like.shape, 1),
-  copy: denseCopy,
-});
+}));

@@ -16,25 +16,23 @@
  *
  * @module
  */
-import type { Gpu } from "../lib/gpu/runtime.ts";
-import { Params } from "../lib/gpu/runtime.ts";
-import { record, wantsGrad } from "../lib/tensor/autograd.ts";
-import { contiguousStrides, empty, sizeOf, type Tensor } from "../lib/tensor/tensor.ts";
+import type { Gpu, KernelBuffers } from "../lib/gpu/runtime.ts";
+import { empty, sizeOf, type Tensor } from "../lib/tensor/tensor.ts";
 import { asContiguous, broadcastShapes } from "./map.ts";
 import {
   blockSharedBytes,
   type BlockTiling,
   blockTilingValid,
   describeTiling,
+  gemmConstants,
   gemmGrid,
-  gemmSource,
+  gemmKernel,
   type LaneTiling,
   type OperandRead,
   tileCols,
   tileRows,
   type Tiling,
 } from "./matmul_wgsl.ts";
-import { sum } from "./reduce.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Tiling choice.
@@ -98,18 +96,6 @@ export function setMatmulTiling(choice: MatmulTilingChoice): void {
 }
 
 /**
- * Whether an adapter description names a CPU implementation of WebGPU.
- *
- * @example
- * ```ts
- * isCpuAdapter("llvmpipe (LLVM 15.0.6, 256 bits) [vulkan]"); // true
- * ```
- */
-export function isCpuAdapter(description: string): boolean {
-  return /llvmpipe|lavapipe|softpipe|swiftshader|basic render/i.test(description);
-}
-
-/**
  * The tiling a product of `batches` `[m, k] @ [k, n]` matrices runs with on `gpu`: register
  * tiles on CPU adapters, workgroup tiles on GPUs (unless {@link setMatmulTiling} forces one),
  * the size picked so the tiles are mostly useful work and every core or SM has some.
@@ -121,9 +107,7 @@ export function isCpuAdapter(description: string): boolean {
  */
 export function chooseMatmulTiling(gpu: Gpu, m: number, n: number, batches: number): Tiling {
   if (typeof forcedTiling !== "string") return forcedTiling;
-  const family = forcedTiling === "auto"
-    ? (isCpuAdapter(gpu.adapterName) ? "lanes" : "blocks")
-    : forcedTiling;
+  const family = forcedTiling === "auto" ? (gpu.isCpu ? "lanes" : "blocks") : forcedTiling;
   const groups = (t: Tiling) => gemmGrid(t, m, n, batches).reduce((p, d) => p * d, 1);
   if (family === "blocks") {
     const limit = gpu.device.limits.maxComputeWorkgroupStorageSize;
@@ -148,7 +132,7 @@ export function chooseMatmulTiling(gpu: Gpu, m: number, n: number, batches: numb
 // The batched product over operand views.
 
 /** A matrix operand read in place: element (i, j) of batch b at offset + b·batch + i·row + j·col. */
-interface MatrixView {
+export interface MatrixView {
   tensor: Tensor;
   /** The matrix is the transpose of the tensor's last two dimensions. */
   transposed: boolean;
@@ -162,7 +146,7 @@ interface MatrixView {
 }
 
 /** `t`'s last two dimensions as a matrix, optionally transposed (a view, no copy). */
-function matrixOf(t: Tensor, transpose = false): MatrixView {
+export function matrixOf(t: Tensor, transpose = false): MatrixView {
   const r = t.rank;
   const view: MatrixView = {
     tensor: t,
@@ -186,7 +170,7 @@ function matrixOf(t: Tensor, transpose = false): MatrixView {
 }
 
 /** One batched product: C = sum over `reduced` batch dims of A @ B, plus an optional bias. */
-interface GemmProblem {
+export interface GemmProblem {
   a: MatrixView;
   b: MatrixView;
   /** Broadcast batch shape of the product (operands' batch dims align at its end). */
@@ -275,8 +259,13 @@ function pad4(values: readonly number[], fill: number): number[] {
 /**
  * Runs one batched product and returns C as a new dense tensor of shape
  * `[kept batch dims..., M, N]`.
+ *
+ * @example
+ * ```ts
+ * const c = gemm({ a: matrixOf(x), b: matrixOf(w, true), batch: [], reduced: [] });
+ * ```
  */
-function gemm(problem: GemmProblem): Tensor {
+export function gemm(problem: GemmProblem): Tensor {
   const temps: Tensor[] = [];
   const plan = (view: MatrixView): OperandPlan => {
     const direct = planOperand(view, problem.batch);
@@ -346,234 +335,45 @@ function gemm(problem: GemmProblem): Tensor {
       );
     }
   }
-  const kernel = gpu.kernel(gemmSource(tiling, {
-    a: { trans: a.trans, vec4: a.vec4 },
-    b: { trans: b.trans, vec4: b.vec4 },
-    bias: bias !== undefined,
-    cVec4: n % 4 === 0,
-  }));
+  const kernel = gpu.kernel(
+    gemmKernel,
+    gemmConstants(tiling, {
+      a: { trans: a.trans, vec4: a.vec4 },
+      b: { trans: b.trans, vec4: b.vec4 },
+      bias: bias !== undefined,
+      cVec4: n % 4 === 0,
+    }),
+  );
   const grid = gemmGrid(tiling, m, n, batches);
   const limit = gpu.device.limits.maxComputeWorkgroupsPerDimension;
   if (grid[0] > limit || grid[1] > limit) {
     throw new Error(`matmul: a [${m}, ${k}] @ [${k}, ${n}] product exceeds the dispatch limit`);
   }
-  const buffers = bias
-    ? [a.tensor.buffer, b.tensor.buffer, bias.buffer, out.buffer]
-    : [a.tensor.buffer, b.tensor.buffer, out.buffer];
+  const buffers: KernelBuffers = bias
+    ? { A: a.tensor.buffer, B: b.tensor.buffer, bias: bias.buffer, C: out.buffer }
+    : { A: a.tensor.buffer, B: b.tensor.buffer, C: out.buffer };
   for (let zStart = 0; zStart < batches; zStart += limit) {
-    const params = new Params()
-      .u32(m, n, k, reductions, a.ld, b.ld, a.offset, b.offset)
-      .u32(zStart, bias?.offset ?? 0, 0, 0)
-      .u32(...pad4(kept.shape, 1), ...pad4(summed.shape, 1))
-      .u32(...pad4(kept.a, 0), ...pad4(kept.b, 0), ...pad4(summed.a, 0), ...pad4(summed.b, 0));
-    gpu.dispatch(kernel, buffers, params, [grid[0], grid[1], Math.min(limit, batches - zStart)]);
+    gpu.dispatch(kernel, buffers, {
+      m,
+      n,
+      k,
+      r: reductions,
+      lda: a.ld,
+      ldb: b.ld,
+      offA: a.offset,
+      offB: b.offset,
+      zStart,
+      offBias: bias?.offset ?? 0,
+      outShape: pad4(kept.shape, 1),
+      redShape: pad4(summed.shape, 1),
+      aOut: pad4(kept.a, 0),
+      bOut: pad4(kept.b, 0),
+      aRed: pad4(summed.a, 0),
+      bRed: pad4(summed.b, 0),
+    }, [grid[0], grid[1], Math.min(limit, batches - zStart)]);
   }
   for (const t of temps) t.dispose();
   return out;
-}
-
-/** A dense tensor's data under another shape with the same element count; disposes `t`. */
-function reshapeDense(t: Tensor, shape: readonly number[]): Tensor {
-  const same = t.rank === shape.length && t.shape.every((d, i) => d === shape[i]);
-  if (same) return t;
-  const v = t.view([...shape], contiguousStrides(shape), t.offset);
-  t.dispose();
-  return v;
-}
-
-function checkF32(op: string, name: string, t: Tensor): void {
-  if (t.dtype !== "f32") throw new Error(`${op}: ${name} must be f32, got ${t.dtype} ${t}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// matmul.
-
-/**
- * Matrix product with broadcast batch dimensions, like `torch.matmul`: `a [..., M, K] @
- * b [..., K, N] -> [..., M, N]`. A 1-D `a` is a row vector and a 1-D `b` a column vector
- * (their dimension is dropped from the result). Transposed and sliced views are read in place.
- *
- * @example
- * ```ts
- * const y = matmul(x, w);                         // [B, T, K] @ [K, N] -> [B, T, N]
- * const scores = matmul(q, transpose(k));         // [B, H, T, D] @ [B, H, D, T]
- * ```
- */
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkF32("matmul", "a", a);
-  checkF32("matmul", "b", b);
-  if (a.rank === 0 || b.rank === 0) {
-    throw new Error(
-      `matmul: needs operands of rank 1 or more, got a [${a.shape}] and b [${b.shape}]`,
-    );
-  }
-  if (a.rank === 1 || b.rank === 1) return matmulVector(a, b);
-  const k = a.shape[a.rank - 1];
-  if (b.shape[b.rank - 2] !== k) {
-    throw new Error(
-      `matmul: a [${a.shape}] and b [${b.shape}] do not multiply: a has ${k} columns but b has ` +
-        `${b.shape[b.rank - 2]} rows`,
-    );
-  }
-  const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
-  let batch: number[];
-  try {
-    batch = broadcastShapes(aBatch, bBatch);
-  } catch {
-    throw new Error(
-      `matmul: batch dimensions [${aBatch}] of a [${a.shape}] and [${bBatch}] of b ` +
-        `[${b.shape}] do not broadcast`,
-    );
-  }
-  const y = gemm({
-    a: matrixOf(a),
-    b: matrixOf(b),
-    batch,
-    reduced: batch.map(() => false),
-  });
-  return record("matmul", y, [a, b], [a, b], (g, [sa, sb]) => [
-    wantsGrad(a) ? gradLeft(g, sb, a.shape, batch) : null,
-    wantsGrad(b) ? gradRight(sa, g, b.shape, batch) : null,
-  ]);
-}
-
-/** Batch dims (of the product's `batch`) along which an operand of `shape` was broadcast. */
-function broadcastDims(shape: readonly number[], batch: readonly number[]): boolean[] {
-  const own = shape.slice(0, -2);
-  const lead = batch.length - own.length;
-  return batch.map((size, d) => d < lead || (own[d - lead] === 1 && size !== 1));
-}
-
-/** dA = dC @ B^T, summed over the batch dims A was broadcast along. */
-function gradLeft(g: Tensor, b: Tensor, aShape: readonly number[], batch: number[]): Tensor {
-  const da = gemm({
-    a: matrixOf(g),
-    b: matrixOf(b, true),
-    batch,
-    reduced: broadcastDims(aShape, batch),
-  });
-  return reshapeDense(da, aShape);
-}
-
-/** dB = A^T @ dC, summed over the batch dims B was broadcast along. */
-function gradRight(a: Tensor, g: Tensor, bShape: readonly number[], batch: number[]): Tensor {
-  const db = gemm({
-    a: matrixOf(a, true),
-    b: matrixOf(g),
-    batch,
-    reduced: broadcastDims(bShape, batch),
-  });
-  return reshapeDense(db, bShape);
-}
-
-/** `matmul` with a 1-D operand, through 2-D views (gradients flow through the views). */
-function matmulVector(a: Tensor, b: Tensor): Tensor {
-  const a2 = a.rank === 1 ? unsqueezeView(a, 0) : a;
-  const b2 = b.rank === 1 ? unsqueezeView(b, 1) : b;
-  const y = matmul(a2, b2);
-  const shape = [...y.shape];
-  if (b.rank === 1) shape.splice(shape.length - 1, 1);
-  if (a.rank === 1) shape.splice(shape.length - (b.rank === 1 ? 1 : 2), 1);
-  const out = viewAs(y, shape);
-  for (const t of [a2, b2, y]) if (t !== a && t !== b) t.dispose();
-  return out;
-}
-
-/** A view of a 1-D tensor as a row ([1, n], `at` 0) or column ([n, 1], `at` 1), with grad. */
-function unsqueezeView(t: Tensor, at: 0 | 1): Tensor {
-  const n = t.shape[0], s = t.strides[0];
-  const v = at === 0 ? t.view([1, n], [n * s, s]) : t.view([n, 1], [s, 1]);
-  return record("unsqueeze", v, [t], [], (g) => [viewAs(g, [n])]);
-}
-
-/** A same-size view under `shape` of a tensor whose dropped/added dims have size 1. */
-function viewAs(t: Tensor, shape: readonly number[]): Tensor {
-  const dense = asContiguous(t);
-  const v = dense.view([...shape], contiguousStrides(shape), dense.offset);
-  if (dense !== t) dense.dispose();
-  return record("view", v, [t], [], (g) => [viewAs(g, t.shape)]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// linear.
-
-/**
- * `x @ weight^T + bias` with PyTorch's `nn.Linear` layout: weight `[out, in]`, bias `[out]`,
- * x `[..., in]` -> `[..., out]`. The transpose is read in place and the bias is added in the
- * kernel's epilogue; the weight gradient sums over all leading dimensions of x in one product.
- *
- * @example
- * ```ts
- * const h = linear(x, w, b); // [B, T, 384] with w [1536, 384], b [1536] -> [B, T, 1536]
- * ```
- */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  checkF32("linear", "x", x);
-  checkF32("linear", "weight", weight);
-  if (x.rank === 0) throw new Error(`linear: x must have rank 1 or more, got a scalar`);
-  const inFeatures = x.shape[x.rank - 1];
-  if (weight.rank !== 2 || weight.shape[1] !== inFeatures) {
-    throw new Error(
-      `linear: weight has shape [${weight.shape}], expected [out, ${inFeatures}] ` +
-        `(${inFeatures} = the last dimension of x [${x.shape}])`,
-    );
-  }
-  const outFeatures = weight.shape[0];
-  if (bias) {
-    checkF32("linear", "bias", bias);
-    if (bias.rank !== 1 || bias.shape[0] !== outFeatures) {
-      throw new Error(
-        `linear: bias has shape [${bias.shape}], expected [${outFeatures}] (the rows of weight)`,
-      );
-    }
-  }
-  const x2 = x.rank === 1 ? x.view([1, inFeatures], [inFeatures * x.strides[0], x.strides[0]]) : x;
-  const batch = x2.shape.slice(0, -2);
-  const y2 = gemm({
-    a: matrixOf(x2),
-    b: matrixOf(weight, true),
-    batch,
-    reduced: batch.map(() => false),
-    bias: bias ?? undefined,
-  });
-  if (x2 !== x) x2.dispose();
-  const outShape = [...x.shape.slice(0, -1), outFeatures];
-  const y = reshapeDense(y2, outShape);
-  const inputs = bias ? [x, weight, bias] : [x, weight];
-  return record("linear", y, inputs, [x, weight], (g, [sx, sw]) => {
-    const rows = g.size / outFeatures;
-    const gx = (): Tensor => {
-      const g2 = g.rank === 1 ? g.view([1, outFeatures], [outFeatures, 1]) : g;
-      const dx = gemm({ a: matrixOf(g2), b: matrixOf(sw), batch, reduced: batch.map(() => false) });
-      if (g2 !== g) g2.dispose();
-      return reshapeDense(dx, x.shape);
-    };
-    const gw = (): Tensor => {
-      const g2 = g.rank === 1 ? g.view([1, outFeatures], [outFeatures, 1]) : g;
-      const x3 = sx.rank === 1 ? sx.view([1, inFeatures], [inFeatures, sx.strides[0]]) : sx;
-      const dw = gemm({
-        a: matrixOf(g2, true),
-        b: matrixOf(x3),
-        batch,
-        reduced: batch.map(() => true),
-      });
-      for (const t of [g2, x3]) if (t !== g && t !== sx) t.dispose();
-      return dw;
-    };
-    const gb = (): Tensor => {
-      const dense = asContiguous(g);
-      const rowsView = dense.view([rows, outFeatures], [outFeatures, 1], dense.offset);
-      const db = sum(rowsView, 0);
-      rowsView.dispose();
-      if (dense !== g) dense.dispose();
-      return db;
-    };
-    return [
-      wantsGrad(x) ? gx() : null,
-      wantsGrad(weight) ? gw() : null,
-      bias && wantsGrad(bias) ? gb() : null,
-    ];
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

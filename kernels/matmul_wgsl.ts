@@ -1,12 +1,19 @@
 /**
- * WGSL builders for the matmul kernels: one family per kind of adapter.
+ * WGSL for the matmul kernel: one declaration, one tiled loop, two tiling families (one per
+ * kind of adapter) that instantiate it.
  *
- * Both compute `C[z] = sum over r of op(A[z, r]) @ op(B[z, r]) (+ bias)` where z indexes the
+ * Every kernel computes `C[z] = sum over r of op(A[z, r]) @ op(B[z, r]) (+ bias)` where z indexes the
  * output's batch dimensions and r indexes batch dimensions that are summed (the gradient of a
  * broadcast operand). Each operand is read in place through its layout: A is `[M, K]` either
  * k-contiguous ("normal") or m-contiguous ("transposed", a `transpose()` view of a dense
  * matrix), B is `[K, N]` either n-contiguous or k-contiguous, each with its own leading
  * dimension, offset and batch strides. So `dC @ B^T` and `A^T @ dC` cost no copies.
+ *
+ * The loop is written once (`tiledLoopCode`): each invocation owns a register tile of C, walks
+ * K multiplying the tile's A fragment by its B fragment into the accumulators, and stores
+ * through C's layout with the bias. Storage is read through one operand reader (`Operand`:
+ * element indices and 4-element quads along each operand's contiguous dimension). A family
+ * says only how a workgroup arranges its tiles and where fragments come from:
  *
  * - **Lanes** (CPU adapters such as lavapipe): no workgroup memory and no barriers. A
  *   workgroup is 8 invocations (one SIMD batch of the CPU); all 8 share `rows` rows of C and
@@ -21,7 +28,7 @@
  *
  * @module
  */
-import type { KernelSource } from "../lib/gpu/runtime.ts";
+import { declareKernel, type StorageDecl } from "../lib/gpu/program.ts";
 
 /** How one operand is read. */
 export interface OperandRead {
@@ -64,21 +71,25 @@ export type Tiling = LaneTiling | BlockTiling;
 /** Invocations per workgroup of the lanes kernel: one 8-wide SIMD batch. */
 export const LANES = 8;
 
-/** Bytes of the uniform params (see {@link PARAMS_STRUCT}). */
-export const PARAMS_BYTES = 144;
-
-/**
- * Uniform params, in the order `matmul.ts` packs them. Batch shapes are padded with 1 at the
- * front to 4 dimensions; strides are in elements.
- */
-export const PARAMS_STRUCT = /* wgsl */ `
-struct P {
-  m: u32, n: u32, k: u32, r: u32,
-  lda: u32, ldb: u32, offA: u32, offB: u32,
-  zStart: u32, offBias: u32, pad0: u32, pad1: u32,
-  outShape: vec4u, redShape: vec4u,
-  aOut: vec4u, bOut: vec4u, aRed: vec4u, bRed: vec4u,
-}`;
+/** The uniforms of every matmul kernel: sizes, leading dimensions, offsets, batch strides. */
+const GEMM_UNIFORMS = {
+  m: "u32",
+  n: "u32",
+  k: "u32",
+  r: "u32",
+  lda: "u32",
+  ldb: "u32",
+  offA: "u32",
+  offB: "u32",
+  zStart: "u32",
+  offBias: "u32",
+  outShape: "vec4u",
+  redShape: "vec4u",
+  aOut: "vec4u",
+  bOut: "vec4u",
+  aRed: "vec4u",
+  bRed: "vec4u",
+} as const;
 
 const BATCH_OFFSET = /* wgsl */ `
 fn batchOffset(index: u32, shape: vec4u, strides: vec4u) -> u32 {
@@ -147,114 +158,259 @@ export function gemmGrid(tiling: Tiling, m: number, n: number, batches: number):
     : [colBlocks, rowBlocks, batches];
 }
 
+/** The specialization constants of a matmul kernel: the tiling and the operand variant. */
+export type GemmConstants = {
+  readonly [key: string]: string | number | boolean;
+  kind: "lanes" | "blocks";
+  /** Lanes: rows of C per workgroup and vec4 columns per invocation (0 for blocks). */
+  rows: number;
+  cols4: number;
+  /** Blocks: block of C, K slice and per-invocation tile (0 for lanes). */
+  bm: number;
+  bn: number;
+  bk: number;
+  tm: number;
+  tn: number;
+  aTrans: boolean;
+  aVec4: boolean;
+  bTrans: boolean;
+  bVec4: boolean;
+  bias: boolean;
+  cVec4: boolean;
+};
+
 /**
- * The kernel source for one variant and tiling.
+ * The specialization constants of a tiling and a variant.
  *
  * @example
  * ```ts
  * const read = { trans: false, vec4: true };
- * const source = gemmSource({ kind: "lanes", rows: 32, cols4: 4 }, {
- *   a: read, b: read, bias: false, cVec4: true,
- * });
+ * gemmConstants({ kind: "lanes", rows: 32, cols4: 4 }, { a: read, b: read, bias: false, cVec4: true });
  * ```
  */
-export function gemmSource(tiling: Tiling, v: GemmVariant): KernelSource {
-  const flags = (o: OperandRead) => `${o.trans ? "t" : "n"}${o.vec4 ? "4" : "1"}`;
-  const key = `matmul:${describeTiling(tiling)}:${flags(v.a)}${flags(v.b)}:${
-    v.bias ? "bias" : ""
-  }:${v.cVec4 ? "c4" : "c1"}`;
-  const bindings = v.bias
-    ? ["read", "read", "read", "write"] as const
-    : ["read", "read", "write"] as const;
+export function gemmConstants(tiling: Tiling, v: GemmVariant): GemmConstants {
+  const lanes = tiling.kind === "lanes" ? tiling : { rows: 0, cols4: 0 };
+  const blocks = tiling.kind === "blocks" ? tiling : { bm: 0, bn: 0, bk: 0, tm: 0, tn: 0 };
   return {
-    name: "matmul",
-    key,
-    bindings,
-    uniformBytes: PARAMS_BYTES,
-    code: () => tiling.kind === "lanes" ? lanesCode(tiling, v) : blocksCode(tiling, v),
+    kind: tiling.kind,
+    rows: lanes.rows,
+    cols4: lanes.cols4,
+    bm: blocks.bm,
+    bn: blocks.bn,
+    bk: blocks.bk,
+    tm: blocks.tm,
+    tn: blocks.tn,
+    aTrans: v.a.trans,
+    aVec4: v.a.vec4,
+    bTrans: v.b.trans,
+    bVec4: v.b.vec4,
+    bias: v.bias,
+    cVec4: v.cVec4,
   };
 }
 
-function header(v: GemmVariant): string {
-  const arr = (vec4: boolean) => vec4 ? "array<vec4f>" : "array<f32>";
-  const decls = [
-    `@group(0) @binding(0) var<storage, read> A: ${arr(v.a.vec4)};`,
-    `@group(0) @binding(1) var<storage, read> B: ${arr(v.b.vec4)};`,
+/**
+ * The matmul kernel: one declaration, two tiling families (see the module doc).
+ *
+ * @example
+ * ```ts
+ * const read = { trans: false, vec4: true };
+ * gpu.kernel(gemmKernel, gemmConstants(tiling, { a: read, b: read, bias: false, cVec4: true }));
+ * ```
+ */
+export const gemmKernel = declareKernel("matmul", (c: GemmConstants) => {
+  const v: GemmVariant = {
+    a: { trans: c.aTrans, vec4: c.aVec4 },
+    b: { trans: c.bTrans, vec4: c.bVec4 },
+    bias: c.bias,
+    cVec4: c.cVec4,
+  };
+  const arr = (vec4: boolean) => vec4 ? "vec4f" : "f32";
+  const storage: StorageDecl[] = [
+    { name: "A", access: "read", type: arr(v.a.vec4) },
+    { name: "B", access: "read", type: arr(v.b.vec4) },
   ];
-  if (v.bias) decls.push(`@group(0) @binding(2) var<storage, read> bias: array<f32>;`);
-  const c = v.bias ? 3 : 2;
-  decls.push(`@group(0) @binding(${c}) var<storage, read_write> C: ${arr(v.cVec4)};`);
-  decls.push(`@group(0) @binding(${c + 1}) var<uniform> p: P;`);
-  return `${PARAMS_STRUCT}\n${decls.join("\n")}\n${BATCH_OFFSET}`;
-}
+  if (v.bias) storage.push({ name: "bias", access: "read", type: "f32" });
+  storage.push({ name: "C", access: "read_write", type: arr(v.cVec4) });
+  const loop = c.kind === "lanes"
+    ? lanesLoop({ kind: "lanes", rows: c.rows, cols4: c.cols4 }, v)
+    : blocksLoop({ kind: "blocks", bm: c.bm, bn: c.bn, bk: c.bk, tm: c.tm, tn: c.tn }, v);
+  const body = tiledLoopCode(loop, v);
+  return {
+    storage,
+    uniforms: GEMM_UNIFORMS,
+    body: `${BATCH_OFFSET}
+${body}`,
+  };
+});
 
-/** A scalar read of element `index` from an operand bound as f32 or vec4 array. */
-function scalar(array: string, vec4: boolean, index: string): string {
-  return vec4 ? `${array}[(${index}) >> 2u][(${index}) & 3u]` : `${array}[${index}]`;
-}
+// ---------------------------------------------------------------------------------------------
+// The tiled loop, written once.
 
-/** The epilogue: stores (with bias) of a row of vec4 accumulators. */
-function storeRow(
-  v: GemmVariant,
-  rowExpr: string,
-  colExprs: string[],
-  accExprs: string[],
-  biasExprs: string[],
-): string {
-  const lines: string[] = [];
-  lines.push(`if (${rowExpr} < p.m) {`);
-  lines.push(`  let cRow = zBase + (${rowExpr}) * p.n;`);
-  colExprs.forEach((col, j) => {
-    const value = v.bias ? `${accExprs[j]} + ${biasExprs[j]}` : accExprs[j];
-    if (v.cVec4) {
-      lines.push(`  if (${col} < p.n) { C[(cRow + ${col}) >> 2u] = ${value}; }`);
-    } else {
-      lines.push(`  { let value = ${value};`);
-      for (let e = 0; e < 4; e++) {
-        lines.push(`    if (${col} + ${e}u < p.n) { C[cRow + ${col} + ${e}u] = value[${e}]; }`);
-      }
-      lines.push("  }");
+/**
+ * An operand as the kernels read it from storage: element indices, and "quads" — 4 consecutive
+ * elements along its contiguous dimension (k for A, n for B; m for a transposed A, k for a
+ * transposed B), one vec4 load when the operand is bound as vec4, else 4 scalar loads.
+ */
+class Operand {
+  constructor(
+    readonly name: "A" | "B",
+    readonly read: OperandRead,
+    readonly ld: string,
+  ) {}
+
+  /** Index of the element `strided` leading dimensions and `contiguous` elements from `base`. */
+  at(base: string, strided: string, contiguous: string): string {
+    return `${base} + ${strided} * ${this.ld} + ${contiguous}`;
+  }
+
+  /** One element. */
+  one(index: string): string {
+    return this.read.vec4
+      ? `${this.name}[(${index}) >> 2u][(${index}) & 3u]`
+      : `${this.name}[${index}]`;
+  }
+
+  /**
+   * The quad starting at `index` (aligned when vec4); `inRange(e)` masks element e, or
+   * `allInRange` the whole quad, to zero past the end of K.
+   */
+  quad(index: string, mask: { inRange?: (e: number) => string; allInRange?: string } = {}) {
+    if (this.read.vec4) {
+      const load = `${this.name}[(${index}) >> 2u]`;
+      const all = mask.allInRange ?? (mask.inRange ? mask.inRange(0) : undefined);
+      return all ? `select(vec4f(0.0), ${load}, ${all})` : load;
     }
-  });
-  lines.push("}");
-  return lines.join("\n    ");
+    const parts = [0, 1, 2, 3].map((e) => {
+      const load = `${this.name}[${index} + ${e}u]`;
+      return mask.inRange ? `select(0.0, ${load}, ${mask.inRange(e)})` : load;
+    });
+    const quad = `vec4f(${parts.join(", ")})`;
+    return mask.allInRange ? `select(vec4f(0.0), ${quad}, ${mask.allInRange})` : quad;
+  }
 }
 
-/** Bias values (vec4) for columns `col..col+3`, clamped to the last column. */
-function biasRead(col: string): string {
-  const parts = [0, 1, 2, 3].map((e) => `bias[p.offBias + min(${col} + ${e}u, p.n - 1u)]`);
-  return `vec4f(${parts.join(", ")})`;
+/**
+ * The tiled loop both families instantiate. Every invocation owns a register tile of `rows`
+ * rows × `cols4` vec4 columns of C; the loop walks K over every summed batch and, at each k,
+ * multiplies the tile's A fragment (one value per row) by its B fragment (one vec4 per column
+ * group) into the accumulators; the epilogue adds the bias and stores through C's layout. A
+ * family says only how the workgroup arranges its tiles and where the fragments come from:
+ * straight from storage (lanes) or from workgroup-memory slices staged from storage (blocks).
+ */
+interface TiledLoop {
+  /** Register rows of C per invocation. */
+  rows: number;
+  /** Register vec4 column groups per invocation. */
+  cols4: number;
+  /** The `@workgroup_size` arguments. */
+  workgroup: string;
+  /** The builtins `main` takes besides `wg` (the workgroup id). */
+  builtins: string;
+  /** Module-scope declarations (workgroup memory). */
+  shared: string[];
+  /** Statements defining the tile's origin and the names `row(i)` and `col(j)` use. */
+  origin: string[];
+  /** C's row of register row i, and C's column of register group j's first element. */
+  row(i: number): string;
+  col(j: number): string;
+  /** The statements that walk K; `multiply` gives the accumulate statements of one k. */
+  walkK(multiply: (a: (i: number) => string, b: (j: number) => string) => string[]): string[];
+}
+
+const acc = (i: number, j: number) => `acc${i}_${j}`;
+
+/** The accumulate statements of one k: acc(i, j) += a(i) · b(j), column groups outermost. */
+function multiplyAdd(
+  rows: number,
+  cols4: number,
+  a: (i: number) => string,
+  b: (j: number) => string,
+): string[] {
+  const out: string[] = [];
+  for (let j = 0; j < cols4; j++) {
+    for (let i = 0; i < rows; i++) {
+      out.push(`${acc(i, j)} = fma(vec4f(${a(i)}), ${b(j)}, ${acc(i, j)});`);
+    }
+  }
+  return out;
+}
+
+/** The kernel body of a tiled loop. */
+function tiledLoopCode(loop: TiledLoop, v: GemmVariant): string {
+  const lines: string[] = [...loop.shared];
+  const emit = (s: string, indent = "  ") => lines.push(indent + s);
+  lines.push(`@compute @workgroup_size(${loop.workgroup})`);
+  lines.push(`fn main(@builtin(workgroup_id) wg: vec3u, ${loop.builtins}) {`);
+  emit("let z = wg.z + p.zStart;");
+  for (const s of loop.origin) emit(s);
+  emit("let aOut = p.offA + batchOffset(z, p.outShape, p.aOut);");
+  emit("let bOut = p.offB + batchOffset(z, p.outShape, p.bOut);");
+  for (let i = 0; i < loop.rows; i++) {
+    for (let j = 0; j < loop.cols4; j++) emit(`var ${acc(i, j)} = vec4f(0.0);`);
+  }
+  const multiply = (a: (i: number) => string, b: (j: number) => string) =>
+    multiplyAdd(loop.rows, loop.cols4, a, b);
+  for (const s of loop.walkK(multiply)) emit(s);
+  emit("let zBase = z * p.m * p.n;");
+  const cols = Array.from({ length: loop.cols4 }, (_, j) => loop.col(j));
+  const biases: string[] = [];
+  if (v.bias) {
+    cols.forEach((col, j) => {
+      const parts = [0, 1, 2, 3].map((e) => `bias[p.offBias + min(${col} + ${e}u, p.n - 1u)]`);
+      emit(`let bias${j} = vec4f(${parts.join(", ")});`);
+      biases.push(`bias${j}`);
+    });
+  }
+  for (let i = 0; i < loop.rows; i++) {
+    const row = loop.row(i);
+    emit(`if (${row} < p.m) {`);
+    emit(`let cRow = zBase + (${row}) * p.n;`, "    ");
+    cols.forEach((col, j) => {
+      const value = v.bias ? `${acc(i, j)} + ${biases[j]}` : acc(i, j);
+      if (v.cVec4) {
+        emit(`if (${col} < p.n) { C[(cRow + ${col}) >> 2u] = ${value}; }`, "    ");
+      } else {
+        emit(`{ let value = ${value};`, "    ");
+        for (let e = 0; e < 4; e++) {
+          emit(`if (${col} + ${e}u < p.n) { C[cRow + ${col} + ${e}u] = value[${e}]; }`, "      ");
+        }
+        emit("}", "    ");
+      }
+    });
+    emit("}", "    ");
+  }
+  lines.push("}");
+  return lines.join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lanes: register tiles, no workgroup memory (CPU adapters).
 
-function lanesCode(t: LaneTiling, v: GemmVariant): string {
+/**
+ * The lanes family: 8 invocations side by side along N share `rows` rows of C; fragments are
+ * read straight from storage, 4 steps of K at a time (then the remainder one by one).
+ */
+function lanesLoop(t: LaneTiling, v: GemmVariant): TiledLoop {
   const R = t.rows, G = t.cols4;
-  const acc = (i: number, j: number) => `acc${i}_${j}`;
-  const lines: string[] = [];
-  const emit = (s: string) => lines.push(s);
-
-  // Column of C where invocation `lid`'s vec4 group j starts.
+  const A = new Operand("A", v.a, "p.lda"), B = new Operand("B", v.b, "p.ldb");
   const col = (j: number) => `col${j}`;
 
-  /** Statements loading one K step (`kExpr`, single) or one 4-step chunk (`kc`, chunked). */
-  const stepBody = (chunk: boolean): string[] => {
+  /** Statements of one 4-step chunk of K (`k4`) or of one step (`k`). */
+  const step = (chunk: boolean, multiply: Parameters<TiledLoop["walkK"]>[0]): string[] => {
     const body: string[] = [];
     const steps = chunk ? 4 : 1;
     const kAt = (kk: number) => chunk ? `(k4 + ${kk}u)` : "k";
-    // A values a(i, kk) as WGSL expressions.
     const aVal: string[][] = Array.from({ length: R }, () => new Array<string>(steps));
     if (!v.a.trans) {
       for (let i = 0; i < R; i++) {
         if (chunk && v.a.vec4) {
-          body.push(`let a${i} = A[(aRow + ${i}u * p.lda + k4) >> 2u];`);
+          // One quad along K per row covers the whole chunk.
+          body.push(`let a${i} = ${A.quad(A.at("aRow", `${i}u`, "k4"))};`);
           for (let kk = 0; kk < 4; kk++) aVal[i][kk] = `a${i}[${kk}]`;
         } else {
           for (let kk = 0; kk < steps; kk++) {
-            body.push(
-              `let a${i}_${kk} = ${scalar("A", v.a.vec4, `aRow + ${i}u * p.lda + ${kAt(kk)}`)};`,
-            );
+            body.push(`let a${i}_${kk} = ${A.one(A.at("aRow", `${i}u`, kAt(kk)))};`);
             aVal[i][kk] = `a${i}_${kk}`;
           }
         }
@@ -262,101 +418,80 @@ function lanesCode(t: LaneTiling, v: GemmVariant): string {
     } else {
       for (let kk = 0; kk < steps; kk++) {
         if (v.a.vec4) {
+          // Quads along M: rows 4g..4g+3 of one k.
           for (let g = 0; g < R / 4; g++) {
-            body.push(`let a${g}_${kk} = A[(aRow + ${kAt(kk)} * p.lda + ${4 * g}u) >> 2u];`);
+            body.push(`let a${g}_${kk} = ${A.quad(A.at("aRow", kAt(kk), `${4 * g}u`))};`);
             for (let e = 0; e < 4; e++) aVal[4 * g + e][kk] = `a${g}_${kk}[${e}]`;
           }
         } else {
           for (let i = 0; i < R; i++) {
-            body.push(`let a${i}_${kk} = A[aRow + ${kAt(kk)} * p.lda + ${i}u];`);
+            body.push(`let a${i}_${kk} = ${A.one(A.at("aRow", kAt(kk), `${i}u`))};`);
             aVal[i][kk] = `a${i}_${kk}`;
           }
         }
       }
     }
-    // B values b(kk, j) (vec4 over 4 columns), then the multiply-adds of that kk.
-    const fmas = (kk: number, bExpr: (j: number) => string) => {
-      for (let j = 0; j < G; j++) {
-        for (let i = 0; i < R; i++) {
-          body.push(`${acc(i, j)} = fma(vec4f(${aVal[i][kk]}), ${bExpr(j)}, ${acc(i, j)});`);
-        }
-      }
-    };
-    if (!v.b.trans) {
-      for (let kk = 0; kk < steps; kk++) {
-        for (let j = 0; j < G; j++) {
-          const row = `bRow + ${kAt(kk)} * p.ldb + ${col(j)}`;
-          if (v.b.vec4) body.push(`let b${kk}_${j} = B[(${row}) >> 2u];`);
-          else {
-            const parts = [0, 1, 2, 3].map((e) => `B[${row} + ${e}u]`);
-            body.push(`let b${kk}_${j} = vec4f(${parts.join(", ")});`);
-          }
-        }
-        fmas(kk, (j) => `b${kk}_${j}`);
-      }
-    } else if (chunk && v.b.vec4) {
+    if (v.b.trans && chunk && v.b.vec4) {
+      // One quad along K per column covers the chunk; the fragments are its transposes.
       for (let j = 0; j < G; j++) {
         for (let e = 0; e < 4; e++) {
-          body.push(`let t${j}_${e} = B[(bRow + (${col(j)} + ${e}u) * p.ldb + k4) >> 2u];`);
+          body.push(`let t${j}_${e} = ${B.quad(B.at("bRow", `(${col(j)} + ${e}u)`, "k4"))};`);
         }
       }
       for (let kk = 0; kk < 4; kk++) {
-        fmas(kk, (j) => `vec4f(t${j}_0[${kk}], t${j}_1[${kk}], t${j}_2[${kk}], t${j}_3[${kk}])`);
+        body.push(...multiply(
+          (i) => aVal[i][kk],
+          (j) => `vec4f(t${j}_0[${kk}], t${j}_1[${kk}], t${j}_2[${kk}], t${j}_3[${kk}])`,
+        ));
       }
-    } else {
-      for (let kk = 0; kk < steps; kk++) {
-        for (let j = 0; j < G; j++) {
-          const parts = [0, 1, 2, 3].map((e) =>
-            scalar("B", v.b.vec4, `bRow + (${col(j)} + ${e}u) * p.ldb + ${kAt(kk)}`)
-          );
-          body.push(`let b${kk}_${j} = vec4f(${parts.join(", ")});`);
-        }
-        fmas(kk, (j) => `b${kk}_${j}`);
+      return body;
+    }
+    for (let kk = 0; kk < steps; kk++) {
+      for (let j = 0; j < G; j++) {
+        const fragment = v.b.trans
+          ? `vec4f(${
+            [0, 1, 2, 3].map((e) => B.one(B.at("bRow", `(${col(j)} + ${e}u)`, kAt(kk)))).join(", ")
+          })`
+          : B.quad(B.at("bRow", kAt(kk), col(j)));
+        body.push(`let b${kk}_${j} = ${fragment};`);
       }
+      body.push(...multiply((i) => aVal[i][kk], (j) => `b${kk}_${j}`));
     }
     return body;
   };
 
-  emit(header(v));
-  emit(`@compute @workgroup_size(${LANES})`);
-  emit("fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {");
-  emit("  let z = wg.z + p.zStart;");
-  emit(`  let row0 = wg.x * ${R}u;`);
-  for (let j = 0; j < G; j++) {
-    emit(`  let ${col(j)} = (wg.y * ${LANES * G}u + lid + ${LANES * j}u) * 4u;`);
-  }
-  for (let i = 0; i < R; i++) for (let j = 0; j < G; j++) emit(`  var ${acc(i, j)} = vec4f(0.0);`);
-  emit("  let aOut = p.offA + batchOffset(z, p.outShape, p.aOut);");
-  emit("  let bOut = p.offB + batchOffset(z, p.outShape, p.bOut);");
-  emit("  let chunks = p.k / 4u;");
-  emit("  for (var r = 0u; r < p.r; r++) {");
-  emit("    let aBase = aOut + batchOffset(r, p.redShape, p.aRed);");
-  emit("    let bBase = bOut + batchOffset(r, p.redShape, p.bRed);");
-  emit(`    let aRow = aBase + row0${v.a.trans ? "" : " * p.lda"};`);
-  emit("    let bRow = bBase;");
-  emit("    for (var kc = 0u; kc < chunks; kc++) {");
-  emit("      let k4 = kc * 4u;");
-  for (const s of stepBody(true)) emit(`      ${s}`);
-  emit("    }");
-  emit("    for (var k = chunks * 4u; k < p.k; k++) {");
-  for (const s of stepBody(false)) emit(`      ${s}`);
-  emit("    }");
-  emit("  }");
-  emit("  let zBase = z * p.m * p.n;");
-  const biasExprs: string[] = [];
-  if (v.bias) {
-    for (let j = 0; j < G; j++) {
-      emit(`  let bias${j} = ${biasRead(col(j))};`);
-      biasExprs.push(`bias${j}`);
-    }
-  }
-  for (let i = 0; i < R; i++) {
-    const cols = Array.from({ length: G }, (_, j) => col(j));
-    const accs = Array.from({ length: G }, (_, j) => acc(i, j));
-    emit(`  ${storeRow(v, `(row0 + ${i}u)`, cols, accs, biasExprs)}`);
-  }
-  emit("}");
-  return lines.join("\n");
+  return {
+    rows: R,
+    cols4: G,
+    workgroup: `${LANES}`,
+    builtins: "@builtin(local_invocation_index) lid: u32",
+    shared: [],
+    origin: [
+      `let row0 = wg.x * ${R}u;`,
+      ...Array.from(
+        { length: G },
+        (_, j) => `let ${col(j)} = (wg.y * ${LANES * G}u + lid + ${LANES * j}u) * 4u;`,
+      ),
+    ],
+    row: (i) => `(row0 + ${i}u)`,
+    col,
+    walkK: (multiply) => [
+      "let chunks = p.k / 4u;",
+      "for (var r = 0u; r < p.r; r++) {",
+      "  let aBase = aOut + batchOffset(r, p.redShape, p.aRed);",
+      "  let bBase = bOut + batchOffset(r, p.redShape, p.bRed);",
+      `  let aRow = aBase + row0${v.a.trans ? "" : " * p.lda"};`,
+      "  let bRow = bBase;",
+      "  for (var kc = 0u; kc < chunks; kc++) {",
+      "    let k4 = kc * 4u;",
+      ...step(true, multiply).map((l) => `    ${l}`),
+      "  }",
+      "  for (var k = chunks * 4u; k < p.k; k++) {",
+      ...step(false, multiply).map((l) => `    ${l}`),
+      "  }",
+      "}",
+    ],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,96 +525,70 @@ export function blockSharedBytes(t: BlockTiling): number {
   return 2 * t.bk * ((t.bm + 4) + (t.bn + 4)) * 4;
 }
 
-function blocksCode(t: BlockTiling, v: GemmVariant): string {
+/**
+ * The blocks family: a `bm x bn` block of C per workgroup, `tm x tn` per invocation; each
+ * `bk`-deep slice of K is loaded cooperatively as quads from storage into registers, stored
+ * k-major into double-buffered workgroup memory (one barrier per slice), and the fragments of
+ * every k of the slice are read back as vec4 from there.
+ */
+function blocksLoop(t: BlockTiling, v: GemmVariant): TiledLoop {
   const threadsX = t.bn / t.tn, threadsY = t.bm / t.tm;
   const threads = threadsX * threadsY;
   const sa4 = (t.bm + 4) / 4, sb4 = (t.bn + 4) / 4; // padded k-rows, in vec4
   const nA = (t.bm * t.bk) / 4 / threads, nB = (t.bn * t.bk) / 4 / threads;
   const gm = t.tm / 4, gn = t.tn / 4;
-  const lines: string[] = [];
-  const emit = (s: string) => lines.push(s);
+  const A = new Operand("A", v.a, "p.lda"), B = new Operand("B", v.b, "p.ldb");
 
-  // Global loads of slice `kt` of batch `r` into registers pa{u} / pb{u}.
-  const loadA = (u: number): string[] => {
-    const s: string[] = [`{ let q = lid + ${threads * u}u;`];
-    if (!v.a.trans) {
-      s.push(`  let row = q / ${t.bk / 4}u; let kq = (q % ${t.bk / 4}u) * 4u;`);
-      s.push(`  let at = aBase + (row0 + row) * p.lda + k0 + kq;`);
-      if (v.a.vec4) s.push(`  pa${u} = select(vec4f(0.0), A[at >> 2u], k0 + kq < p.k);`);
-      else {
-        const parts = [0, 1, 2, 3].map((e) => `select(0.0, A[at + ${e}u], k0 + kq + ${e}u < p.k)`);
-        s.push(`  pa${u} = vec4f(${parts.join(", ")});`);
-      }
-    } else {
-      s.push(`  let kr = q / ${t.bm / 4}u; let mq = (q % ${t.bm / 4}u) * 4u;`);
-      s.push(`  let at = aBase + (k0 + kr) * p.lda + row0 + mq;`);
-      if (v.a.vec4) s.push(`  pa${u} = select(vec4f(0.0), A[at >> 2u], k0 + kr < p.k);`);
-      else {
-        const parts = [0, 1, 2, 3].map((e) => `A[at + ${e}u]`);
-        s.push(`  pa${u} = select(vec4f(0.0), vec4f(${parts.join(", ")}), k0 + kr < p.k);`);
-      }
-    }
-    s.push("}");
-    return s;
+  // Quad u of this thread in a slice: (strided, contiguous) coordinates within the tile, and
+  // whether its K runs along the quad (then each element is masked) or across quads.
+  const quadOf = (op: Operand, u: number, tile: number) => {
+    const kAlong = op.name === "A" ? !op.read.trans : op.read.trans;
+    const across = kAlong ? t.bk / 4 : tile / 4; // quads per strided line
+    return {
+      kAlong,
+      coords: `let s = (lid + ${threads * u}u) / ${across}u; ` +
+        `let c = ((lid + ${threads * u}u) % ${across}u) * 4u;`,
+    };
   };
-  const storeA = (u: number): string[] => {
-    const s: string[] = [`{ let q = lid + ${threads * u}u;`];
-    if (!v.a.trans) {
-      s.push(`  let row = q / ${t.bk / 4}u; let kq = (q % ${t.bk / 4}u) * 4u;`);
+  const load = (op: Operand, u: number): string[] => {
+    const tile = op.name === "A" ? t.bm : t.bn;
+    const origin = op.name === "A" ? "row0" : "col0";
+    const base = op.name === "A" ? "aBase" : "bBase";
+    const { kAlong, coords } = quadOf(op, u, tile);
+    const reg = `${op.name === "A" ? "pa" : "pb"}${u}`;
+    const at = kAlong
+      ? op.at(base, `(${origin} + s)`, "k0 + c")
+      : op.at(base, "(k0 + s)", `${origin} + c`);
+    const value = kAlong
+      ? op.quad("at", { inRange: (e) => `k0 + c${e ? ` + ${e}u` : ""} < p.k` })
+      : op.quad("at", { allInRange: "k0 + s < p.k" });
+    return [`{ ${coords}`, `  let at = ${at};`, `  ${reg} = ${value};`, "}"];
+  };
+  const store = (op: Operand, u: number): string[] => {
+    const tile = op.name === "A" ? t.bm : t.bn;
+    const shared = op.name === "A" ? "As" : "Bs";
+    const stride = op.name === "A" ? sa4 : sb4;
+    const { kAlong, coords } = quadOf(op, u, tile);
+    const reg = `${op.name === "A" ? "pa" : "pb"}${u}`;
+    const lines = [`{ ${coords}`];
+    if (kAlong) {
       for (let e = 0; e < 4; e++) {
-        s.push(
-          `  As[(buf * ${t.bk}u + kq + ${e}u) * ${sa4}u + row / 4u][row % 4u] = pa${u}[${e}];`,
+        lines.push(
+          `  ${shared}[(buf * ${t.bk}u + c + ${e}u) * ${stride}u + s / 4u][s % 4u] = ${reg}[${e}];`,
         );
       }
-    } else {
-      s.push(`  let kr = q / ${t.bm / 4}u; let mq = q % ${t.bm / 4}u;`);
-      s.push(`  As[(buf * ${t.bk}u + kr) * ${sa4}u + mq] = pa${u};`);
-    }
-    s.push("}");
-    return s;
+    } else lines.push(`  ${shared}[(buf * ${t.bk}u + s) * ${stride}u + c / 4u] = ${reg};`);
+    lines.push("}");
+    return lines;
   };
-  const loadB = (u: number): string[] => {
-    const s: string[] = [`{ let q = lid + ${threads * u}u;`];
-    if (!v.b.trans) {
-      s.push(`  let kr = q / ${t.bn / 4}u; let nq = (q % ${t.bn / 4}u) * 4u;`);
-      s.push(`  let at = bBase + (k0 + kr) * p.ldb + col0 + nq;`);
-      if (v.b.vec4) s.push(`  pb${u} = select(vec4f(0.0), B[at >> 2u], k0 + kr < p.k);`);
-      else {
-        const parts = [0, 1, 2, 3].map((e) => `B[at + ${e}u]`);
-        s.push(`  pb${u} = select(vec4f(0.0), vec4f(${parts.join(", ")}), k0 + kr < p.k);`);
-      }
-    } else {
-      s.push(`  let cn = q / ${t.bk / 4}u; let kq = (q % ${t.bk / 4}u) * 4u;`);
-      s.push(`  let at = bBase + (col0 + cn) * p.ldb + k0 + kq;`);
-      if (v.b.vec4) s.push(`  pb${u} = select(vec4f(0.0), B[at >> 2u], k0 + kq < p.k);`);
-      else {
-        const parts = [0, 1, 2, 3].map((e) => `select(0.0, B[at + ${e}u], k0 + kq + ${e}u < p.k)`);
-        s.push(`  pb${u} = vec4f(${parts.join(", ")});`);
-      }
-    }
-    s.push("}");
-    return s;
-  };
-  const storeB = (u: number): string[] => {
-    const s: string[] = [`{ let q = lid + ${threads * u}u;`];
-    if (!v.b.trans) {
-      s.push(`  let kr = q / ${t.bn / 4}u; let nq = q % ${t.bn / 4}u;`);
-      s.push(`  Bs[(buf * ${t.bk}u + kr) * ${sb4}u + nq] = pb${u};`);
-    } else {
-      s.push(`  let cn = q / ${t.bk / 4}u; let kq = (q % ${t.bk / 4}u) * 4u;`);
-      for (let e = 0; e < 4; e++) {
-        s.push(`  Bs[(buf * ${t.bk}u + kq + ${e}u) * ${sb4}u + cn / 4u][cn % 4u] = pb${u}[${e}];`);
-      }
-    }
-    s.push("}");
-    return s;
-  };
+  const quads = (n: number, f: (u: number) => string[]) =>
+    Array.from({ length: n }, (_, u) => f(u)).flat();
   // Loads the slice at (loadR, loadK) into registers, then steps to the next slice (no
   // division per slice: K slices advance, and the batch bases move only when K wraps).
-  const loadSlice = (): string[] => [
+  const loadSlice = [
     "{ let k0 = loadK;",
-    ...Array.from({ length: nA }, (_, u) => loadA(u)).flat().map((l) => `  ${l}`),
-    ...Array.from({ length: nB }, (_, u) => loadB(u)).flat().map((l) => `  ${l}`),
+    ...quads(nA, (u) => load(A, u)).map((l) => `  ${l}`),
+    ...quads(nB, (u) => load(B, u)).map((l) => `  ${l}`),
     "}",
     `loadK += ${t.bk}u;`,
     "if (loadK >= p.k) {",
@@ -489,83 +598,67 @@ function blocksCode(t: BlockTiling, v: GemmVariant): string {
     "  bBase = bOut + batchOffset(loadR, p.redShape, p.bRed);",
     "}",
   ];
-  const storeSlice = (): string[] => [
-    ...Array.from({ length: nA }, (_, u) => storeA(u)).flat(),
-    ...Array.from({ length: nB }, (_, u) => storeB(u)).flat(),
-  ];
-  const acc = (i: number, h: number) => `acc${i}_${h}`;
+  const storeSlice = [...quads(nA, (u) => store(A, u)), ...quads(nB, (u) => store(B, u))];
 
-  emit(header(v));
-  emit(`var<workgroup> As: array<vec4f, ${2 * t.bk * sa4}>;`);
-  emit(`var<workgroup> Bs: array<vec4f, ${2 * t.bk * sb4}>;`);
-  emit(`@compute @workgroup_size(${threadsX}, ${threadsY})`);
-  emit("fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) li: vec3u,");
-  emit("        @builtin(local_invocation_index) lid: u32) {");
-  emit("  let z = wg.z + p.zStart;");
-  emit(`  let col0 = wg.x * ${t.bn}u;`);
-  emit(`  let row0 = wg.y * ${t.bm}u;`);
-  emit("  let aOut = p.offA + batchOffset(z, p.outShape, p.aOut);");
-  emit("  let bOut = p.offB + batchOffset(z, p.outShape, p.bOut);");
-  emit(`  let tiles = ((p.k + ${t.bk - 1}u) / ${t.bk}u) * p.r;`);
-  emit("  var loadK = 0u;");
-  emit("  var loadR = 0u;");
-  emit("  var aBase = aOut + batchOffset(0u, p.redShape, p.aRed);");
-  emit("  var bBase = bOut + batchOffset(0u, p.redShape, p.bRed);");
-  for (let u = 0; u < nA; u++) emit(`  var pa${u} = vec4f(0.0);`);
-  for (let u = 0; u < nB; u++) emit(`  var pb${u} = vec4f(0.0);`);
-  for (let i = 0; i < t.tm; i++) {
-    for (let h = 0; h < gn; h++) emit(`  var ${acc(i, h)} = vec4f(0.0);`);
-  }
-  emit("  if (tiles > 0u) {");
-  emit("    let buf = 0u;");
-  for (const s of loadSlice()) emit(`    ${s}`);
-  for (const s of storeSlice()) emit(`    ${s}`);
-  emit("  }");
-  emit("  workgroupBarrier();");
-  emit("  for (var tile = 0u; tile < tiles; tile++) {");
-  emit("    let cur = tile & 1u;");
-  emit("    if (tile + 1u < tiles) {");
-  for (const s of loadSlice()) emit(`      ${s}`);
-  emit("    }");
-  emit(`    let aCur = cur * ${t.bk * sa4}u + li.y;`);
-  emit(`    let bCur = cur * ${t.bk * sb4}u + li.x;`);
-  for (let kk = 0; kk < t.bk; kk++) {
-    // Fully unrolled over the slice: constant shared-memory offsets, fragments in registers.
-    emit("    {");
-    for (let g = 0; g < gm; g++) emit(`      let a${g} = As[aCur + ${kk * sa4 + g * threadsY}u];`);
-    for (let h = 0; h < gn; h++) emit(`      let b${h} = Bs[bCur + ${kk * sb4 + h * threadsX}u];`);
-    for (let g = 0; g < gm; g++) {
-      for (let e = 0; e < 4; e++) {
-        for (let h = 0; h < gn; h++) {
-          const a = acc(4 * g + e, h);
-          emit(`      ${a} = fma(vec4f(a${g}[${e}]), b${h}, ${a});`);
+  return {
+    rows: t.tm,
+    cols4: gn,
+    workgroup: `${threadsX}, ${threadsY}`,
+    builtins: "@builtin(local_invocation_id) li: vec3u,\n        " +
+      "@builtin(local_invocation_index) lid: u32",
+    shared: [
+      `var<workgroup> As: array<vec4f, ${2 * t.bk * sa4}>;`,
+      `var<workgroup> Bs: array<vec4f, ${2 * t.bk * sb4}>;`,
+    ],
+    origin: [`let col0 = wg.x * ${t.bn}u;`, `let row0 = wg.y * ${t.bm}u;`],
+    row: (i) => `(row0 + (${(i >> 2) * threadsY}u + li.y) * 4u + ${i & 3}u)`,
+    col: (j) => `(col0 + (${j * threadsX}u + li.x) * 4u)`,
+    walkK: (multiply) => {
+      const walk = [
+        `let tiles = ((p.k + ${t.bk - 1}u) / ${t.bk}u) * p.r;`,
+        "var loadK = 0u;",
+        "var loadR = 0u;",
+        "var aBase = aOut + batchOffset(0u, p.redShape, p.aRed);",
+        "var bBase = bOut + batchOffset(0u, p.redShape, p.bRed);",
+        ...Array.from({ length: nA }, (_, u) => `var pa${u} = vec4f(0.0);`),
+        ...Array.from({ length: nB }, (_, u) => `var pb${u} = vec4f(0.0);`),
+        "if (tiles > 0u) {",
+        "  let buf = 0u;",
+        ...loadSlice.map((l) => `  ${l}`),
+        ...storeSlice.map((l) => `  ${l}`),
+        "}",
+        "workgroupBarrier();",
+        "for (var tile = 0u; tile < tiles; tile++) {",
+        "  let cur = tile & 1u;",
+        "  if (tile + 1u < tiles) {",
+        ...loadSlice.map((l) => `    ${l}`),
+        "  }",
+        `  let aCur = cur * ${t.bk * sa4}u + li.y;`,
+        `  let bCur = cur * ${t.bk * sb4}u + li.x;`,
+      ];
+      for (let kk = 0; kk < t.bk; kk++) {
+        // Fully unrolled over the slice: constant shared-memory offsets, fragments in registers.
+        walk.push("  {");
+        for (let g = 0; g < gm; g++) {
+          walk.push(`    let a${g} = As[aCur + ${kk * sa4 + g * threadsY}u];`);
         }
+        for (let h = 0; h < gn; h++) {
+          walk.push(`    let b${h} = Bs[bCur + ${kk * sb4 + h * threadsX}u];`);
+        }
+        walk.push(
+          ...multiply((i) => `a${i >> 2}[${i & 3}]`, (j) => `b${j}`).map((l) => `    ${l}`),
+        );
+        walk.push("  }");
       }
-    }
-    emit("    }");
-  }
-  emit("    if (tile + 1u < tiles) {");
-  emit("      let buf = 1u - cur;");
-  for (const s of storeSlice()) emit(`      ${s}`);
-  emit("    }");
-  emit("    workgroupBarrier();");
-  emit("  }");
-  emit("  let zBase = z * p.m * p.n;");
-  const cols = Array.from({ length: gn }, (_, h) => `(col0 + (${h * threadsX}u + li.x) * 4u)`);
-  const biasExprs: string[] = [];
-  if (v.bias) {
-    cols.forEach((c, h) => {
-      emit(`  let bias${h} = ${biasRead(c)};`);
-      biasExprs.push(`bias${h}`);
-    });
-  }
-  for (let g = 0; g < gm; g++) {
-    for (let e = 0; e < 4; e++) {
-      const row = `(row0 + (${g * threadsY}u + li.y) * 4u + ${e}u)`;
-      const accs = Array.from({ length: gn }, (_, h) => acc(4 * g + e, h));
-      emit(`  ${storeRow(v, row, cols, accs, biasExprs)}`);
-    }
-  }
-  emit("}");
-  return lines.join("\n");
+      walk.push(
+        "  if (tile + 1u < tiles) {",
+        "    let buf = 1u - cur;",
+        ...storeSlice.map((l) => `    ${l}`),
+        "  }",
+        "  workgroupBarrier();",
+        "}",
+      );
+      return walk;
+    },
+  };
 }

@@ -16,8 +16,10 @@
  *
  * @module
  */
-import { type KernelSource, Params } from "../lib/gpu/runtime.ts";
-import { FLAT_GROUP } from "../lib/gpu/grid.ts";
+import { FLAT_GROUP, grid1d } from "../lib/gpu/grid.ts";
+import { declareKernel, type StorageDecl } from "../lib/gpu/program.ts";
+import type { GpuBuffer } from "../lib/gpu/pool.ts";
+import type { Gpu } from "../lib/gpu/runtime.ts";
 
 /** Which update rule a fused kernel applies. */
 export type UpdateRule = "adamw" | "sgd" | "sgd_momentum";
@@ -51,26 +53,14 @@ export function normParts(n: number): number {
   return Math.min(NORM_MAX_PARTS, Math.max(1, Math.ceil(n / NORM_MIN_PER_PART)));
 }
 
-/**
- * The kernel writing `parts[k] = Σ g²` over the k-th contiguous chunk of the gradient slab.
- * Dispatch `normParts(n)` workgroups with {@link gradNormParams}.
- *
- * @example
- * ```ts
- * gpu.dispatch(gpu.kernel(gradNormSource()), [grads, parts], gradNormParams(n), [normParts(n)]);
- * ```
- */
-export function gradNormSource(): KernelSource {
-  return {
-    name: "grad_norm",
-    key: "optim:grad_norm",
-    bindings: ["read", "write"],
-    uniformBytes: 16,
-    code: () => /* wgsl */ `
-struct P { n: u32, chunk: u32 }
-@group(0) @binding(0) var<storage, read> grads: array<f32>;
-@group(0) @binding(1) var<storage, read_write> parts: array<f32>;
-@group(0) @binding(2) var<uniform> p: P;
+/** The kernel writing `parts[k] = Σ g²` over the k-th contiguous chunk of the gradient slab. */
+const gradNormKernel = declareKernel("grad_norm", () => ({
+  storage: [
+    { name: "grads", access: "read", type: "f32" },
+    { name: "parts", access: "read_write", type: "f32" },
+  ],
+  uniforms: { n: "u32", chunk: "u32" },
+  body: /* wgsl */ `
 var<workgroup> partial: array<f32, ${NORM_WG}>;
 @compute @workgroup_size(${NORM_WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -89,19 +79,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   }
   if (lid == 0u) { parts[wg.x] = partial[0]; }
 }`,
-  };
-}
+}));
 
 /**
- * Params of {@link gradNormSource} for a slab of `n` elements.
+ * Records the partial sums of squares of a gradient slab of `n` elements into `parts`;
+ * returns how many partials it writes ({@link normParts}).
  *
  * @example
  * ```ts
- * const params = gradNormParams(9760);
+ * const count = recordGradNorm(gpu, grads.buffer, parts.buffer, grads.size);
  * ```
  */
-export function gradNormParams(n: number): Params {
-  return new Params().u32(n, Math.ceil(n / normParts(n)));
+export function recordGradNorm(gpu: Gpu, grads: GpuBuffer, parts: GpuBuffer, n: number): number {
+  const count = normParts(n);
+  gpu.run(gradNormKernel, {}, { grads, parts }, { n, chunk: Math.ceil(n / count) }, [count]);
+  return count;
 }
 
 /** Per-step scalars of the fused update (all rules share one uniform layout). */
@@ -120,20 +112,6 @@ export interface UpdateScalars {
   bias2Sqrt: number;
   /** Clip threshold of the global gradient norm (used when the kernel clips). */
   maxNorm: number;
-}
-
-/**
- * Params of the fused update over `blocks` blocks, with `parts` norm partials.
- *
- * @example
- * ```ts
- * const params = updateParams(40, 1, scalars);
- * ```
- */
-export function updateParams(blocks: number, parts: number, s: UpdateScalars): Params {
-  return new Params()
-    .u32(blocks, parts, 0, 0)
-    .f32(s.lr, s.beta1, s.beta2, s.eps, s.stepSize, s.bias2Sqrt, s.maxNorm);
 }
 
 const RULES: Record<UpdateRule, string> = {
@@ -156,36 +134,18 @@ const RULES: Record<UpdateRule, string> = {
   return w - p.lr * b;`,
 };
 
-/**
- * The fused update: bindings are the gradient slab, the block table, the norm partials (when
- * `clip`), the value slab, then the rule's state slabs. Dispatch one workgroup per block.
- *
- * @example
- * ```ts
- * const source = fusedUpdateSource("adamw", true);
- * ```
- */
-export function fusedUpdateSource(rule: UpdateRule, clip: boolean): KernelSource {
-  const bindings: ("read" | "write")[] = ["read", "read"];
-  const decls = [
-    "@group(0) @binding(0) var<storage, read> grads: array<f32>;",
-    "@group(0) @binding(1) var<storage, read> blocks: array<Block>;",
+/** The fused update: one workgroup per block of the slab (see the module doc). */
+const updateKernel = declareKernel("optimizer_update", (c: { rule: UpdateRule; clip: boolean }) => {
+  const { rule, clip } = c;
+  const storage: StorageDecl[] = [
+    { name: "grads", access: "read", type: "f32" },
+    { name: "blocks", access: "read", type: "Block" },
   ];
-  if (clip) {
-    decls.push(`@group(0) @binding(${bindings.length}) var<storage, read> parts: array<f32>;`);
-    bindings.push("read");
-  }
-  decls.push(
-    `@group(0) @binding(${bindings.length}) var<storage, read_write> values: array<f32>;`,
-  );
-  bindings.push("write");
+  if (clip) storage.push({ name: "parts", access: "read", type: "f32" });
+  storage.push({ name: "values", access: "read_write", type: "f32" });
   for (let s = 0; s < STATE_SLABS[rule]; s++) {
-    decls.push(
-      `@group(0) @binding(${bindings.length}) var<storage, read_write> s${s}: array<f32>;`,
-    );
-    bindings.push("write");
+    storage.push({ name: `s${s}`, access: "read_write", type: "f32" });
   }
-  decls.push(`@group(0) @binding(${bindings.length}) var<uniform> p: P;`);
   const clipFactor = clip
     ? `// One thread sums the norm partials (fixed order: every workgroup gets the same bits).
   if (lid == 0u) {
@@ -197,11 +157,21 @@ export function fusedUpdateSource(rule: UpdateRule, clip: boolean): KernelSource
   workgroupBarrier();
   let clip = clipShared;`
     : "let clip = 1.0;";
-  const code = /* wgsl */ `
+  return {
+    storage,
+    uniforms: {
+      blocks: "u32",
+      parts: "u32",
+      lr: "f32",
+      beta1: "f32",
+      beta2: "f32",
+      eps: "f32",
+      stepSize: "f32",
+      bias2Sqrt: "f32",
+      maxNorm: "f32",
+    },
+    body: /* wgsl */ `
 struct Block { decay: f32, live: u32 }
-struct P { blocks: u32, parts: u32, pad0: u32, pad1: u32, lr: f32, beta1: f32, beta2: f32,
-  eps: f32, stepSize: f32, bias2Sqrt: f32, maxNorm: f32 }
-${decls.join("\n")}
 ${clip ? "var<workgroup> clipShared: f32;" : ""}
 fn update(w: f32, j: u32, decay: f32, clip: f32) -> f32 {
   let g = grads[j] * clip;${RULES[rule]}
@@ -218,14 +188,57 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let j = first + r * ${UPDATE_WG}u;
     values[j] = update(values[j], j, b.decay, clip);
   }
-}`;
-  return {
-    name: `${rule}_update`,
-    key: `optim:${rule}:${clip}`,
-    bindings,
-    uniformBytes: 48,
-    code: () => code,
+}`,
   };
+});
+
+/** The slabs one fused update reads and writes. */
+export interface UpdateSlabs {
+  grads: GpuBuffer;
+  /** The block table ({@link BLOCK_TABLE_WORDS} words per block). */
+  table: GpuBuffer;
+  /** Norm partials, when clipping. */
+  parts?: GpuBuffer;
+  values: GpuBuffer;
+  /** The rule's state slabs ({@link STATE_SLABS}). */
+  state: readonly GpuBuffer[];
+}
+
+/**
+ * Records the fused update of `blocks` blocks with `rule`; `parts` norm partials (0 when not
+ * clipping).
+ *
+ * @example
+ * ```ts
+ * recordUpdate(gpu, "adamw", slabs, blocks, parts, scalars);
+ * ```
+ */
+export function recordUpdate(
+  gpu: Gpu,
+  rule: UpdateRule,
+  slabs: UpdateSlabs,
+  blocks: number,
+  parts: number,
+  s: UpdateScalars,
+): void {
+  const buffers: Record<string, GpuBuffer> = {
+    grads: slabs.grads,
+    blocks: slabs.table,
+    values: slabs.values,
+  };
+  if (slabs.parts) buffers.parts = slabs.parts;
+  slabs.state.forEach((b, k) => (buffers[`s${k}`] = b));
+  gpu.run(updateKernel, { rule, clip: slabs.parts !== undefined }, buffers, {
+    blocks,
+    parts,
+    lr: s.lr,
+    beta1: s.beta1,
+    beta2: s.beta2,
+    eps: s.eps,
+    stepSize: s.stepSize,
+    bias2Sqrt: s.bias2Sqrt,
+    maxNorm: s.maxNorm,
+  }, grid1d(blocks, 1));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,38 +1,36 @@
 /**
- * Reductions over one axis — sum, mean, max — and `sumTo`, which folds a broadcast gradient
- * back to an input's shape.
- *
- * The input is viewed as [outer, n, inner] around the reduced axis. Short axes use one thread
- * per output; long ones a workgroup per output with a tree reduction in workgroup memory.
- * Backward of sum and mean broadcasts the gradient back along the axis (scaled by 1/n for
- * mean); backward of max routes it to the first maximal element, recorded in forward.
+ * Reduction kernels over one axis — sum, mean, max — and their backward: the input is viewed
+ * as [outer, n, inner] around the reduced axis. Short axes use one thread per output; long ones
+ * a workgroup per output with a tree reduction in workgroup memory. The backward kernel
+ * broadcasts the gradient back along the axis (scaled by 1/n for mean), or routes it to the
+ * element `max` recorded in forward. The ops with autograd are in `lib/ops/reduce.ts`.
  *
  * @module
  */
 import { FLAT_GROUP, grid1d } from "../lib/gpu/grid.ts";
-import { Params } from "../lib/gpu/runtime.ts";
-import { record } from "../lib/tensor/autograd.ts";
-import { contiguousStrides, empty, type Tensor } from "../lib/tensor/tensor.ts";
-import { asContiguous } from "./map.ts";
+import type { KernelBuffers } from "../lib/gpu/runtime.ts";
+import { declareKernel, type StorageDecl } from "../lib/gpu/program.ts";
+import { empty, type Tensor } from "../lib/tensor/tensor.ts";
 
 /** Which reduction. */
 export type ReduceOp = "sum" | "mean" | "max";
 
 const WG = 64;
+const EXPAND_WG = 256;
 
-function reduceSource(op: ReduceOp, perGroup: boolean) {
+/** The reduction: one output per thread, or per workgroup (`perGroup`) for long axes. */
+const reduceKernel = declareKernel("reduce", (c: { op: ReduceOp; perGroup: boolean }) => {
+  const { op, perGroup } = c;
   const init = op === "max" ? "-3.4028235e38" : "0.0";
   const combine = op === "max" ? "max(acc, v)" : "acc + v";
   const finish = op === "mean" ? "acc / f32(p.n)" : "acc";
   const argmax = op === "max";
-  const bindings = argmax ? ["read", "write", "write"] as const : ["read", "write"] as const;
-  const header = /* wgsl */ `
-struct P { outer: u32, n: u32, inner: u32, offset: u32 }
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
-${argmax ? "@group(0) @binding(2) var<storage, read_write> idx: array<i32>;" : ""}
-@group(0) @binding(${bindings.length}) var<uniform> p: P;`;
-  const threadPerOutput = /* wgsl */ `${header}
+  const storage: StorageDecl[] = [
+    { name: "x", access: "read", type: "f32" },
+    { name: "y", access: "read_write", type: "f32" },
+  ];
+  if (argmax) storage.push({ name: "idx", access: "read_write", type: "i32" });
+  const threadPerOutput = /* wgsl */ `
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let o = ${FLAT_GROUP} * ${WG}u + lid;
@@ -48,7 +46,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   y[o] = ${finish};
   ${argmax ? "idx[o] = i32(best);" : ""}
 }`;
-  const groupPerOutput = /* wgsl */ `${header}
+  const groupPerOutput = /* wgsl */ `
 var<workgroup> partial: array<f32, ${WG}>;
 var<workgroup> partialIdx: array<u32, ${WG}>;
 @compute @workgroup_size(${WG})
@@ -85,183 +83,123 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   }
 }`;
   return {
-    name: `reduce_${op}`,
-    key: `reduce:${op}:${perGroup ? "group" : "thread"}`,
-    bindings,
-    uniformBytes: 16,
-    code: () => perGroup ? groupPerOutput : threadPerOutput,
+    storage,
+    uniforms: { outer: "u32", n: "u32", inner: "u32", offset: "u32" },
+    body: perGroup ? groupPerOutput : threadPerOutput,
   };
-}
+});
 
-function expandSource(routed: boolean) {
+/** The backward: the gradient broadcast back along the axis, or routed to the argmax. */
+const expandKernel = declareKernel("reduce_backward", (c: { routed: boolean }) => {
+  const storage: StorageDecl[] = [{ name: "g", access: "read", type: "f32" }];
+  if (c.routed) storage.push({ name: "idx", access: "read", type: "i32" });
+  storage.push({ name: "dx", access: "read_write", type: "f32" });
   return {
-    name: routed ? "reduce_max_backward" : "reduce_sum_backward",
-    key: `reduce:expand:${routed}`,
-    bindings: routed ? ["read", "read", "write"] as const : ["read", "write"] as const,
-    uniformBytes: 16,
-    code: () => /* wgsl */ `
-struct P { outer: u32, n: u32, inner: u32, scale: f32 }
-@group(0) @binding(0) var<storage, read> g: array<f32>;
-${
-      routed
-        ? `@group(0) @binding(1) var<storage, read> idx: array<i32>;
-@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(3) var<uniform> p: P;`
-        : `@group(0) @binding(1) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(2) var<uniform> p: P;`
-    }
-@compute @workgroup_size(256)
+    storage,
+    uniforms: { outer: "u32", n: "u32", inner: "u32", scale: "f32", offset: "u32" },
+    body: /* wgsl */ `
+@compute @workgroup_size(${EXPAND_WG})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = ${FLAT_GROUP} * 256u + lid;
+  let i = ${FLAT_GROUP} * ${EXPAND_WG}u + lid;
   if (i >= p.outer * p.n * p.inner) { return; }
   let inner = i % p.inner;
   let k = (i / p.inner) % p.n;
   let o = (i / (p.inner * p.n)) * p.inner + inner;
-  ${routed ? "dx[i] = select(0.0, g[o], idx[o] == i32(k));" : "dx[i] = g[o] * p.scale;"}
+  ${
+      c.routed
+        ? "dx[i] = select(0.0, g[p.offset + o], idx[o] == i32(k));"
+        : "dx[i] = g[p.offset + o] * p.scale;"
+    }
 }`,
   };
+});
+
+/** An axis of a tensor viewed as [outer, n, inner]. */
+export interface AxisSplit {
+  outer: number;
+  n: number;
+  inner: number;
 }
 
-function normalizeAxis(t: Tensor, axis: number, op: string): number {
-  const a = axis < 0 ? axis + t.rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= t.rank) {
-    throw new Error(`${op}: axis ${axis} is out of range for a tensor of shape [${t.shape}]`);
-  }
-  return a;
-}
-
-function splitAround(shape: readonly number[], axis: number) {
+/**
+ * `shape` viewed as [outer, n, inner] around `axis`.
+ *
+ * @example
+ * ```ts
+ * splitAround([2, 3, 4], 1); // { outer: 2, n: 3, inner: 4 }
+ * ```
+ */
+export function splitAround(shape: readonly number[], axis: number) {
   let outer = 1, inner = 1;
   for (let d = 0; d < axis; d++) outer *= shape[d];
   for (let d = axis + 1; d < shape.length; d++) inner *= shape[d];
   return { outer, n: shape[axis], inner };
 }
 
-function reduce(op: ReduceOp, x: Tensor, axis: number | "all", keepDim: boolean): Tensor {
-  if (x.dtype !== "f32") throw new Error(`${op}: needs an f32 tensor, got ${x.dtype}`);
-  let outer = 1, n = x.size, inner = 1;
-  let outShape: number[] = keepDim ? x.shape.map(() => 1) : [];
-  if (axis !== "all") {
-    const a = normalizeAxis(x, axis, op);
-    ({ outer, n, inner } = splitAround(x.shape, a));
-    outShape = keepDim
-      ? x.shape.map((d, i) => (i === a ? 1 : d))
-      : x.shape.filter((_, i) => i !== a);
-  }
-  if (n === 0) throw new Error(`${op}: cannot reduce an empty axis of shape [${x.shape}]`);
-  const dense = asContiguous(x);
-  const gpu = dense.gpu;
+/**
+ * Reduces a dense tensor over the middle of its [outer, n, inner] view into `outShape`
+ * (outer × inner elements); `max` also returns the index of the first maximal element.
+ *
+ * @example
+ * ```ts
+ * const { y } = reduceAxis("sum", x, splitAround(x.shape, 1), [2, 4]);
+ * ```
+ */
+export function reduceAxis(
+  op: ReduceOp,
+  x: Tensor,
+  split: AxisSplit,
+  outShape: readonly number[],
+): { y: Tensor; idx?: Tensor } {
+  if (!x.isContiguous) throw new Error(`${op}: the reduced tensor must be dense`);
+  const gpu = x.gpu;
   const y = empty(outShape, "f32", gpu);
   const idx = op === "max" ? empty(outShape, "i32", gpu) : undefined;
-  const outputs = outer * inner;
-  const perGroup = n >= 256 && outputs < 4096;
-  const kernel = gpu.kernel(reduceSource(op, perGroup));
-  const buffers = idx ? [dense.buffer, y.buffer, idx.buffer] : [dense.buffer, y.buffer];
-  const params = new Params().u32(outer, n, inner, dense.offset);
-  gpu.dispatch(kernel, buffers, params, perGroup ? grid1d(outputs, 1) : grid1d(outputs, WG));
-  if (dense !== x) dense.dispose();
-  const saved = idx ? [idx] : [];
-  record(op, y, [x], saved, (g, [argmax]) => {
-    const gd = asContiguous(g);
-    const dx = empty(x.shape, "f32", gpu);
-    const scale = op === "mean" ? 1 / n : 1;
-    const k = gpu.kernel(expandSource(op === "max"));
-    const bufs = argmax ? [gd.buffer, argmax.buffer, dx.buffer] : [gd.buffer, dx.buffer];
-    gpu.dispatch(k, bufs, new Params().u32(outer, n, inner).f32(scale), grid1d(x.size, 256));
-    if (gd !== g) gd.dispose();
-    return [dx];
-  });
-  idx?.dispose();
-  return y;
+  const outputs = split.outer * split.inner;
+  const perGroup = split.n >= 256 && outputs < 4096;
+  const buffers: KernelBuffers = idx
+    ? { x: x.buffer, y: y.buffer, idx: idx.buffer }
+    : { x: x.buffer, y: y.buffer };
+  gpu.run(
+    reduceKernel,
+    { op, perGroup },
+    buffers,
+    { ...split, offset: x.offset },
+    perGroup ? grid1d(outputs, 1) : grid1d(outputs, WG),
+  );
+  return { y, idx };
 }
 
 /**
- * Sum over `axis` (negative counts from the end).
+ * The gradient of a reduction: a dense `g` of outer × inner values broadcast back along the
+ * axis into a new tensor of `shape` (times `scale`), or routed to the recorded argmax `idx`.
  *
  * @example
  * ```ts
- * const rowSums = sum(x, -1); // [B, D] -> [B]
+ * const dx = expandAxis(g, splitAround(x.shape, 1), x.shape, 1 / 3);
  * ```
  */
-export function sum(x: Tensor, axis: number, keepDim = false): Tensor {
-  return reduce("sum", x, axis, keepDim);
-}
-
-/**
- * Mean over `axis`.
- *
- * @example
- * ```ts
- * const avg = mean(x, 0, true); // [B, D] -> [1, D]
- * ```
- */
-export function mean(x: Tensor, axis: number, keepDim = false): Tensor {
-  return reduce("mean", x, axis, keepDim);
-}
-
-/**
- * Maximum over `axis`; its gradient goes to the first maximal element.
- *
- * @example
- * ```ts
- * const best = max(logits, -1);
- * ```
- */
-export function max(x: Tensor, axis: number, keepDim = false): Tensor {
-  return reduce("max", x, axis, keepDim);
-}
-
-/**
- * Sum of all elements (a rank-0 tensor).
- *
- * @example
- * ```ts
- * const total = sumAll(x);
- * ```
- */
-export function sumAll(x: Tensor): Tensor {
-  return reduce("sum", x, "all", false);
-}
-
-/**
- * Mean of all elements (a rank-0 tensor).
- *
- * @example
- * ```ts
- * const loss = meanAll(sq);
- * ```
- */
-export function meanAll(x: Tensor): Tensor {
-  return reduce("mean", x, "all", false);
-}
-
-/**
- * Sums `x` down to `shape` over the dimensions that broadcasting expanded (the gradient of a
- * broadcast). Returns `x` itself when the shapes already agree.
- *
- * @example
- * ```ts
- * const gBias = sumTo(gOut, [D]); // [B, T, D] -> [D]
- * ```
- */
-export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
-  if (x.rank === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
-  const lead = x.rank - shape.length;
-  if (lead < 0) throw new Error(`sumTo: cannot sum [${x.shape}] to the larger shape [${shape}]`);
-  let current = x;
-  for (let d = x.rank - 1; d >= 0; d--) {
-    const target = d < lead ? 1 : shape[d - lead];
-    if (current.shape[d] === target) continue;
-    if (target !== 1) {
-      throw new Error(`sumTo: shape [${x.shape}] does not broadcast from [${shape}]`);
-    }
-    const next = sum(current, d, true);
-    if (current !== x) current.dispose();
-    current = next;
-  }
-  const reshaped = current.view(shape, contiguousStrides(shape), current.offset);
-  if (current !== x) current.dispose();
-  return reshaped;
+export function expandAxis(
+  g: Tensor,
+  split: AxisSplit,
+  shape: readonly number[],
+  scale: number,
+  idx?: Tensor,
+): Tensor {
+  if (!g.isContiguous) throw new Error("reduce backward: the gradient must be dense");
+  const gpu = g.gpu;
+  const dx = empty(shape, "f32", gpu);
+  const buffers: KernelBuffers = idx
+    ? { g: g.buffer, idx: idx.buffer, dx: dx.buffer }
+    : { g: g.buffer, dx: dx.buffer };
+  gpu.run(
+    expandKernel,
+    { routed: idx !== undefined },
+    buffers,
+    { ...split, scale, offset: g.offset },
+    grid1d(dx.size, EXPAND_WG),
+  );
+  return dx;
 }
 
 /**

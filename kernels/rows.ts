@@ -22,8 +22,13 @@
  * @module
  */
 import { FLAT_GROUP, grid1d } from "../lib/gpu/grid.ts";
-import type { Gpu } from "../lib/gpu/runtime.ts";
-import { isCpuAdapter } from "./matmul.ts";
+import {
+  type Constants,
+  declareKernel,
+  type KernelDeclaration,
+  type KernelInterface,
+} from "../lib/gpu/program.ts";
+import type { Gpu, KernelBuffers, KernelUniforms } from "../lib/gpu/runtime.ts";
 
 /** Loads each lane aims to make per row before more lanes are added. */
 const LOADS_PER_LANE = 16;
@@ -70,7 +75,7 @@ export interface RowPlan {
  * ```
  */
 export function planRows(gpu: Gpu, rows: number, n: number, vec4: boolean): RowPlan {
-  return planRowsFor(isCpuAdapter(gpu.adapterName), rows, n, vec4);
+  return planRowsFor(gpu.isCpu, rows, n, vec4);
 }
 
 /**
@@ -112,20 +117,92 @@ export function alignedForVec4(...offsets: number[]): boolean {
  * gpu.dispatch(kernel, buffers, params, rowGrid(plan));
  * ```
  */
-export function rowGrid(plan: RowPlan): [number, number] {
+function rowGrid(plan: RowPlan): [number, number] {
   return grid1d(plan.rows, plan.rowsPerGroup);
 }
 
+/** The part of a row plan that a kernel's code is specialized on. */
+export interface RowConstants {
+  readonly [key: string]: string | number | boolean;
+  width: 1 | 4;
+  lanes: number;
+  groupSize: number;
+}
+
 /**
- * The part of a kernel's specialization key that the plan bakes into the code.
+ * The WGSL element type of a buffer read `width` elements at a time.
  *
  * @example
  * ```ts
- * const key = `softmax:${rowKey(plan)}`;
+ * rowElement(4); // "vec4f"
  * ```
  */
-export function rowKey(plan: RowPlan): string {
-  return `w${plan.width}:l${plan.lanes}:g${plan.groupSize}`;
+export function rowElement(width: 1 | 4): string {
+  return width === 4 ? "vec4f" : "f32";
+}
+
+/** The part of a plan a row kernel's code is built from, and the WGSL type of one load. */
+export interface RowShape {
+  readonly width: 1 | 4;
+  readonly lanes: number;
+  readonly groupSize: number;
+  readonly rowsPerGroup: number;
+  /** `vec4f` when rows are read 4 wide, else `f32`. */
+  readonly elem: string;
+}
+
+/**
+ * Declares a row kernel: `build` gets the plan's shape and the constants and writes the
+ * interface; the body is prefixed with {@link rowHeader}.
+ *
+ * @example
+ * ```ts
+ * const rowCopy = declareRowKernel("row_copy", (plan) => ({
+ *   storage: [{ name: "x", access: "read", type: plan.elem }, { name: "y", access: "read_write", type: plan.elem }],
+ *   uniforms: { rows: "u32", units: "u32" },
+ *   body: `@compute @workgroup_size(${plan.groupSize}) fn main(...) { ... }`,
+ * }));
+ * ```
+ */
+export function declareRowKernel<C extends Constants>(
+  name: string,
+  build: (plan: RowShape, constants: C & RowConstants) => KernelInterface,
+): KernelDeclaration<C & RowConstants> {
+  return declareKernel(name, (c: C & RowConstants) => {
+    const plan: RowShape = {
+      width: c.width,
+      lanes: c.lanes,
+      groupSize: c.groupSize,
+      rowsPerGroup: c.groupSize / c.lanes,
+      elem: rowElement(c.width),
+    };
+    const iface = build(plan, c);
+    return { ...iface, body: `${rowHeader(plan)}\n${iface.body}` };
+  });
+}
+
+/**
+ * Records a row kernel over the rows of `plan`, with the plan's constants beside `constants`.
+ *
+ * @example
+ * ```ts
+ * runRowKernel(gpu, rowCopy, plan, {}, { x, y }, { rows: plan.rows, units: plan.units });
+ * ```
+ */
+export function runRowKernel<C extends Constants>(
+  gpu: Gpu,
+  kernel: KernelDeclaration<C & RowConstants>,
+  plan: RowPlan,
+  constants: C,
+  buffers: KernelBuffers,
+  uniforms: KernelUniforms,
+): void {
+  const rowConstants: RowConstants = {
+    width: plan.width,
+    lanes: plan.lanes,
+    groupSize: plan.groupSize,
+  };
+  gpu.run(kernel, { ...constants, ...rowConstants }, buffers, uniforms, rowGrid(plan));
 }
 
 /**
@@ -137,7 +214,7 @@ export function rowKey(plan: RowPlan): string {
  * const code = `${rowHeader(plan)} ...`;
  * ```
  */
-export function rowHeader(plan: RowPlan): string {
+function rowHeader(plan: Pick<RowPlan, "width">): string {
   if (plan.width === 4) {
     return /* wgsl */ `
 alias U = vec4f;
@@ -165,7 +242,7 @@ fn unitColumns(j: u32) -> i32 { return i32(j); }`;
  * const body = `${rowPrelude(plan)} for (var j = lane; j < units; j += ${plan.lanes}u) {}`;
  * ```
  */
-export function rowPrelude(plan: RowPlan): string {
+export function rowPrelude(plan: Pick<RowPlan, "lanes" | "rowsPerGroup">): string {
   return /* wgsl */ `
   let lane = lid % ${plan.lanes}u;
   let slot = lid - lane;
@@ -188,7 +265,7 @@ export type RowReduceOp = "sum" | "max";
  * ```
  */
 export function rowReduce(
-  plan: RowPlan,
+  plan: Pick<RowPlan, "lanes" | "groupSize">,
   name: string,
   op: RowReduceOp,
   type: "f32" | "vec2f" = "f32",

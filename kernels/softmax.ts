@@ -1,6 +1,6 @@
 /**
- * Softmax and log-softmax over the last axis, forward and backward side by side, with float64
- * references.
+ * Softmax and log-softmax kernels over the last axis, forward and backward side by side, with
+ * float64 references (the ops with autograd are in `lib/ops/softmax.ts`).
  *
  * Forward is one kernel per call: the row maximum, then the sum of `exp(x - max)` (so no
  * overflow for any input), then the output, each a strided pass over the row by the row's lanes
@@ -9,42 +9,34 @@
  *
  * @module
  */
-import { type KernelSource, Params } from "../lib/gpu/runtime.ts";
-import { record } from "../lib/tensor/autograd.ts";
 import { empty, type Tensor } from "../lib/tensor/tensor.ts";
 import { asContiguous } from "./map.ts";
 import {
   alignedForVec4,
+  declareRowKernel,
   planRows,
-  rowGrid,
-  rowHeader,
-  rowKey,
-  type RowPlan,
   rowPrelude,
   rowReduce,
+  runRowKernel,
 } from "./rows.ts";
 
 /** Which normalization: probabilities or their logarithms. */
 export type SoftmaxKind = "softmax" | "logSoftmax";
 
-function forwardSource(kind: SoftmaxKind, plan: RowPlan): KernelSource {
+const softmaxKernel = declareRowKernel<{ kind: SoftmaxKind }>("softmax", (plan, c) => {
   const lanes = plan.lanes;
-  const write = kind === "softmax"
+  const write = c.kind === "softmax"
     ? `let inv = 1.0 / s;
   for (var j = lane; j < units; j += ${lanes}u) { y[ys + j] = exp(x[xs + j] - m) * inv; }`
     : `let lse = m + log(s);
   for (var j = lane; j < units; j += ${lanes}u) { y[ys + j] = x[xs + j] - lse; }`;
   return {
-    name: kind,
-    key: `${kind}:${rowKey(plan)}`,
-    bindings: ["read", "write"],
-    uniformBytes: 16,
-    code: () => /* wgsl */ `
-${rowHeader(plan)}
-struct P { rows: u32, units: u32, xOff: u32 }
-@group(0) @binding(0) var<storage, read> x: array<U>;
-@group(0) @binding(1) var<storage, read_write> y: array<U>;
-@group(0) @binding(2) var<uniform> p: P;
+    storage: [
+      { name: "x", access: "read", type: plan.elem },
+      { name: "y", access: "read_write", type: plan.elem },
+    ],
+    uniforms: { rows: "u32", units: "u32", xOff: "u32" },
+    body: /* wgsl */ `
 ${rowReduce(plan, "rowMax", "max")}
 ${rowReduce(plan, "rowSum", "sum")}
 @compute @workgroup_size(${plan.groupSize})
@@ -61,31 +53,30 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   ${write}
 }`,
   };
-}
+});
 
-function backwardSource(kind: SoftmaxKind, plan: RowPlan): KernelSource {
-  const lanes = plan.lanes;
-  const body = kind === "softmax"
-    ? `var d = 0.0;
+const softmaxBackwardKernel = declareRowKernel<{ kind: SoftmaxKind }>(
+  "softmax_backward",
+  (plan, c) => {
+    const lanes = plan.lanes;
+    const body = c.kind === "softmax"
+      ? `var d = 0.0;
   for (var j = lane; j < units; j += ${lanes}u) { d += hsum(g[gs + j] * y[ys + j]); }
   d = rowSum(d, lane, slot);
   for (var j = lane; j < units; j += ${lanes}u) { dx[ds + j] = y[ys + j] * (g[gs + j] - d); }`
-    : `var t = 0.0;
+      : `var t = 0.0;
   for (var j = lane; j < units; j += ${lanes}u) { t += hsum(g[gs + j]); }
   t = rowSum(t, lane, slot);
   for (var j = lane; j < units; j += ${lanes}u) { dx[ds + j] = g[gs + j] - exp(y[ys + j]) * t; }`;
-  return {
-    name: `${kind}_backward`,
-    key: `${kind}_backward:${rowKey(plan)}`,
-    bindings: ["read", "read", "write"],
-    uniformBytes: 16,
-    code: () => /* wgsl */ `
-${rowHeader(plan)}
-struct P { rows: u32, units: u32, gOff: u32, yOff: u32 }
-@group(0) @binding(0) var<storage, read> g: array<U>;
-@group(0) @binding(1) var<storage, read> y: array<U>;
-@group(0) @binding(2) var<storage, read_write> dx: array<U>;
-@group(0) @binding(3) var<uniform> p: P;
+    const elem = plan.elem;
+    return {
+      storage: [
+        { name: "g", access: "read", type: elem },
+        { name: "y", access: "read", type: elem },
+        { name: "dx", access: "read_write", type: elem },
+      ],
+      uniforms: { rows: "u32", units: "u32", gOff: "u32", yOff: "u32" },
+      body: /* wgsl */ `
 ${rowReduce(plan, "rowSum", "sum")}
 @compute @workgroup_size(${plan.groupSize})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -95,81 +86,63 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let ds = row * p.units;
   ${body}
 }`,
-  };
-}
-
-function checkInput(kind: SoftmaxKind, x: Tensor): void {
-  if (x.dtype !== "f32") throw new Error(`${kind}: needs an f32 tensor, got ${x.dtype} ${x}`);
-  if (x.rank === 0) throw new Error(`${kind}: needs at least one dimension, got a scalar`);
-}
+    };
+  },
+);
 
 function rowsOf(x: Tensor): { rows: number; n: number } {
   const n = x.shape[x.rank - 1];
   return { rows: n === 0 ? 0 : x.size / n, n };
 }
 
-function normalize(kind: SoftmaxKind, x: Tensor): Tensor {
-  checkInput(kind, x);
+/**
+ * Softmax or log-softmax of every last-axis row of `x` into a new dense tensor.
+ *
+ * @example
+ * ```ts
+ * const y = softmaxRows("softmax", logits);
+ * ```
+ */
+export function softmaxRows(kind: SoftmaxKind, x: Tensor): Tensor {
   const { rows, n } = rowsOf(x);
   const gpu = x.gpu;
   const xd = asContiguous(x);
   const y = empty(x.shape, "f32", gpu);
   if (rows > 0) {
     const plan = planRows(gpu, rows, n, alignedForVec4(xd.offset));
-    const params = new Params().u32(rows, plan.units, xd.offset / plan.width);
-    gpu.dispatch(
-      gpu.kernel(forwardSource(kind, plan)),
-      [xd.buffer, y.buffer],
-      params,
-      rowGrid(plan),
-    );
+    runRowKernel(gpu, softmaxKernel, plan, { kind }, { x: xd.buffer, y: y.buffer }, {
+      rows,
+      units: plan.units,
+      xOff: xd.offset / plan.width,
+    });
   }
   if (xd !== x) xd.dispose();
-  return record(kind, y, [x], [y], (g, [saved]) => [normalizeBackward(kind, g, saved)]);
+  return y;
 }
 
-function normalizeBackward(kind: SoftmaxKind, g: Tensor, y: Tensor): Tensor {
+/**
+ * The gradient of {@link softmaxRows} from its output `y` and the output gradient `g`.
+ *
+ * @example
+ * ```ts
+ * const dx = softmaxRowsBackward("softmax", g, y);
+ * ```
+ */
+export function softmaxRowsBackward(kind: SoftmaxKind, g: Tensor, y: Tensor): Tensor {
   const { rows, n } = rowsOf(y);
   const gpu = y.gpu;
   const gd = asContiguous(g);
   const dx = empty(y.shape, "f32", gpu);
   if (rows > 0) {
     const plan = planRows(gpu, rows, n, alignedForVec4(gd.offset, y.offset));
-    const params = new Params().u32(
-      rows,
-      plan.units,
-      gd.offset / plan.width,
-      y.offset / plan.width,
-    );
-    const kernel = gpu.kernel(backwardSource(kind, plan));
-    gpu.dispatch(kernel, [gd.buffer, y.buffer, dx.buffer], params, rowGrid(plan));
+    runRowKernel(gpu, softmaxBackwardKernel, plan, { kind }, {
+      g: gd.buffer,
+      y: y.buffer,
+      dx: dx.buffer,
+    }, { rows, units: plan.units, gOff: gd.offset / plan.width, yOff: y.offset / plan.width });
   }
   if (gd !== g) gd.dispose();
   return dx;
-}
-
-/**
- * Softmax over the last axis: `exp(x - max) / Σ exp(x - max)` per row (rows of any length).
- *
- * @example
- * ```ts
- * const probs = softmax(logits); // [B, C], each row sums to 1
- * ```
- */
-export function softmax(x: Tensor): Tensor {
-  return normalize("softmax", x);
-}
-
-/**
- * Log-softmax over the last axis: `x - max - log Σ exp(x - max)` per row.
- *
- * @example
- * ```ts
- * const logProbs = logSoftmax(logits);
- * ```
- */
-export function logSoftmax(x: Tensor): Tensor {
-  return normalize("logSoftmax", x);
 }
 
 /**

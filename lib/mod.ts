@@ -5,7 +5,8 @@
  */
 export * from "./gpu/mod.ts";
 export * from "./random/mod.ts";
-export * from "./tensor/mod.ts";
+export * from "./ops/mod.ts";
+export * from "../kernels/mod.ts";
 export * from "./sweep/mod.ts";
 export * from "./scaling/mod.ts";
 export * from "./plot/mod.ts";

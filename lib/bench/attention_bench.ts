@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { causalAttention } from "../../kernels/attention.ts";
-import { backward } from "../tensor/autograd.ts";
+import { causalAttention } from "../ops/attention.ts";
+import { backward } from "../ops/autograd.ts";
 import { randn } from "../tensor/create.ts";
 import { tidy } from "../tensor/tensor.ts";
 import type { BenchSuite } from "./suite.ts";

@@ -2,8 +2,7 @@
  * The GPT training-step suite for `deno task bench`: one full AdamW step (forward, backward,
  * gradient clipping, update) of a byte-level nanoGPT-style model, as `trainGpt` runs it, with
  * tokens/s and achieved FLOP/s (the exact count of `lib/scaling/flops.ts`, 3 × forward), beside
- * the same model and step in PyTorch eager fp32 (TF32 off) when python3 has torch; and the
- * packed step of several trials of one small shape against the same trials one by one.
+ * the same model and step in PyTorch eager fp32 (TF32 off) when python3 has torch.
  *
  * Shapes: on a GPU the issue's model (6 layers, width 384, 6 heads, context 256, batch 64); on
  * a CPU adapter a shrunken one (2 layers, width 128, 4 heads, context 64, batch 8). PyTorch runs
@@ -13,17 +12,14 @@
  * @module
  */
 import { mapInPlace } from "../../kernels/map.ts";
-import type { Gpu } from "../gpu/runtime.ts";
 import { type GptConfig, gptConfig, gptFlopsConfig } from "../nn/config.ts";
 import { Gpt } from "../nn/gpt.ts";
-import { PackedGpt } from "../nn/packed_gpt.ts";
 import { gptTrainingFlops } from "../scaling/flops.ts";
-import { backward } from "../tensor/autograd.ts";
+import { backward } from "../ops/autograd.ts";
 import { keep, tensor } from "../tensor/tensor.ts";
-import { PackedAdamW } from "../train/packed_adamw.ts";
-import { createGptOptimizer, learningRateSchedule, resolveTrainHyper } from "../train/trainer.ts";
+import { createGptOptimizer, resolveTrainHyper } from "../train/trainer.ts";
 import type { BenchResult, BenchSuite } from "./suite.ts";
-import { measure, median } from "./timing.ts";
+import { measure } from "./timing.ts";
 
 /** The model and batch of a benchmarked step. */
 export interface GptBenchShape {
@@ -38,10 +34,6 @@ export interface GptBenchShape {
 export interface GptSuiteOptions {
   /** The model of the training-step rows. */
   step?: (cpu: boolean) => GptBenchShape;
-  /** The model of the packing rows (a sweep-sized trial shape). */
-  packing?: (cpu: boolean) => GptBenchShape;
-  /** Trials in the packed row (default 4). */
-  packedTrials?: number;
   /** Time PyTorch's step when python3 has torch (default true). */
   reference?: boolean;
   /** Timed wall time per repeat in ms (default 250, as `measure`). */
@@ -62,21 +54,6 @@ export function gptStepShape(cpu: boolean): GptBenchShape {
   return cpu
     ? { layers: 2, width: 128, heads: 4, context: 64, batch: 8 }
     : { layers: 6, width: 384, heads: 6, context: 256, batch: 64 };
-}
-
-/**
- * A trial shape the sweeps pack: the gpt-isoflop cpu preset's 1-layer width-16 model on a CPU
- * adapter, a 2-layer width-128 model at the gpu preset's context and batch on a GPU.
- *
- * @example
- * ```ts
- * gptPackingShape(true); // { layers: 1, width: 16, heads: 1, context: 32, batch: 16 }
- * ```
- */
-export function gptPackingShape(cpu: boolean): GptBenchShape {
-  return cpu
-    ? { layers: 1, width: 16, heads: 1, context: 32, batch: 16 }
-    : { layers: 2, width: 128, heads: 4, context: 256, batch: 64 };
 }
 
 function configOf(s: GptBenchShape): GptConfig {
@@ -129,39 +106,6 @@ function singleStep(shape: GptBenchShape, seed: number) {
       backward(loss);
       mapInPlace("accumulate", "a + b", lossSum, loss);
       for (const t of [loss, x, y]) t.dispose();
-      optimizer.step();
-    },
-    dispose() {
-      lossSum.dispose();
-      optimizer.dispose();
-      model.dispose();
-    },
-  };
-}
-
-/** A packed step of `trials` models of one shape, as `trainGptPacked` records it. */
-function packedStep(shape: GptBenchShape, trials: number) {
-  const config = configOf(shape);
-  const seeds = Array.from({ length: trials }, (_, k) => k);
-  const model = PackedGpt.create(config, seeds);
-  const hyper = resolveTrainHyper({ ...HYPER, batch: shape.batch }, VOCAB);
-  const optimizer = new PackedAdamW(model, {
-    lr: seeds.map(() => learningRateSchedule(hyper)),
-    weightDecay: hyper.weightDecay,
-    beta1: hyper.beta1,
-    beta2: hyper.beta2,
-    maxGradNorm: hyper.maxGradNorm,
-  });
-  const { inputs, targets } = randomTokens(trials * shape.batch * shape.context, 7);
-  const lossSum = keep(tensor(new Float32Array(trials), [trials]));
-  return {
-    step() {
-      model.zeroGrad();
-      const { total, perTrial } = model.loss(inputs, targets, shape.batch, shape.context);
-      backward(total);
-      mapInPlace("accumulate", "a + b", lossSum, perTrial);
-      total.dispose();
-      perTrial.dispose();
       optimizer.step();
     },
     dispose() {
@@ -298,17 +242,15 @@ export async function torchStepTiming(
  * @example
  * ```ts
  * const tiny = () => ({ layers: 1, width: 8, heads: 2, context: 8, batch: 2 });
- * const suite = makeGptSuite({ step: tiny, packing: tiny, reference: false });
+ * const suite = makeGptSuite({ step: tiny, reference: false });
  * ```
  */
 export function makeGptSuite(options: GptSuiteOptions = {}): BenchSuite {
   const stepShape = options.step ?? gptStepShape;
-  const packShape = options.packing ?? gptPackingShape;
-  const trials = options.packedTrials ?? 4;
   const timing = { targetMs: options.targetMs ?? 250 };
   return {
     name: "gpt",
-    description: "GPT training step (forward, backward, AdamW) vs PyTorch; packed trials",
+    description: "GPT training step (forward, backward, AdamW) vs PyTorch",
     async *run({ gpu, cpu }) {
       const shape = stepShape(cpu);
       const config = configOf(shape);
@@ -352,92 +294,12 @@ export function makeGptSuite(options: GptSuiteOptions = {}): BenchSuite {
         });
       }
       yield row;
-      yield* packingRows(gpu, packShape(cpu), trials, timing);
     },
   };
 }
 
 /**
- * Times several steps in alternation (warm-up, calibration, then repeats A, B, A, B, ...), so a
- * machine whose load changes affects each alike; returns the median ms per iteration of each.
- */
-async function interleaved(
-  gpu: Gpu,
-  steps: readonly (() => void)[],
-  targetMs: number,
-  repeats = 7,
-): Promise<number[]> {
-  const iterations: number[] = [];
-  for (const step of steps) {
-    step();
-    await gpu.sync();
-    const start = performance.now();
-    step();
-    await gpu.sync();
-    const once = performance.now() - start;
-    iterations.push(Math.max(1, Math.min(2000, Math.round(targetMs / Math.max(once, 1e-3)))));
-  }
-  const samples: number[][] = steps.map(() => []);
-  for (let r = 0; r < repeats; r++) {
-    for (const [i, step] of steps.entries()) {
-      const start = performance.now();
-      for (let k = 0; k < iterations[i]; k++) step();
-      await gpu.sync();
-      samples[i].push((performance.now() - start) / iterations[i]);
-    }
-  }
-  return samples.map(median);
-}
-
-async function* packingRows(
-  gpu: Gpu,
-  shape: GptBenchShape,
-  trials: number,
-  timing: { targetMs: number },
-): AsyncIterable<BenchResult> {
-  const tokens = trials * shape.batch * shape.context;
-  const singles = Array.from({ length: trials }, (_, k) => singleStep(shape, k));
-  const packed = packedStep(shape, trials);
-  let oneByOne: number, ms: number;
-  try {
-    [oneByOne, ms] = await interleaved(gpu, [() => {
-      for (const s of singles) {
-        s.step();
-        gpu.flush();
-      }
-    }, () => {
-      packed.step();
-      gpu.flush();
-    }], timing.targetMs);
-  } finally {
-    for (const s of singles) s.dispose();
-    packed.dispose();
-  }
-  yield {
-    name: "gpt_packing",
-    label: `${trials} trials one by one, ${describe(shape)}`,
-    ms: oneByOne,
-    rate: { value: tokens / (oneByOne / 1000), unit: "tokens/s" },
-    fields: { ...shape, trials, mode: "one-by-one", tokens_per_s: tokens / (oneByOne / 1000) },
-  };
-  yield {
-    name: "gpt_packing",
-    label: `${trials} trials packed, ${describe(shape)}`,
-    ms,
-    rate: { value: tokens / (ms / 1000), unit: "tokens/s" },
-    note: `${(oneByOne / ms).toFixed(2)}x one by one`,
-    fields: {
-      ...shape,
-      trials,
-      mode: "packed",
-      tokens_per_s: tokens / (ms / 1000),
-      speedup: oneByOne / ms,
-    },
-  };
-}
-
-/**
- * Training step of the issue's GPT (shrunk on a CPU adapter) beside PyTorch, and packing.
+ * Training step of the issue's GPT (shrunk on a CPU adapter) beside PyTorch.
  *
  * @example
  * ```ts

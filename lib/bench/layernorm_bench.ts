@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { layerNorm } from "../../kernels/layernorm.ts";
-import { backward, noGrad } from "../tensor/autograd.ts";
+import { layerNorm } from "../ops/layernorm.ts";
+import { backward, noGrad } from "../ops/autograd.ts";
 import { ones, randn, zeros } from "../tensor/create.ts";
 import { type Tensor, tidy } from "../tensor/tensor.ts";
 import type { BenchResult, BenchSuite } from "./suite.ts";

@@ -5,11 +5,12 @@
  *
  * @module
  */
-import { chooseMatmulTiling, matmul } from "../../kernels/matmul.ts";
+import { chooseMatmulTiling } from "../../kernels/matmul.ts";
+import { matmul } from "../ops/matmul.ts";
 import { describeTiling } from "../../kernels/matmul_wgsl.ts";
 import { randn } from "../tensor/create.ts";
 import { type Tensor, tidy } from "../tensor/tensor.ts";
-import { transpose } from "../../kernels/layout.ts";
+import { transpose } from "../ops/layout.ts";
 import { type MatmulShape, shapeKey } from "./reference.ts";
 import type { BenchContext, BenchResult, BenchSuite } from "./suite.ts";
 import { measure } from "./timing.ts";

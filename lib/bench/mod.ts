@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { acquireGpu } from "../gpu/mod.ts";
- * import { isCpuAdapter } from "../../kernels/matmul.ts";
+ * import { isCpuAdapter } from "../gpu/adapter.ts";
  * import { BENCH_SUITES } from "./mod.ts";
  * const gpu = await acquireGpu();
  * const cpu = isCpuAdapter(gpu.adapterName);

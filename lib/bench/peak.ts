@@ -1,11 +1,12 @@
 /**
- * The adapter's roofline: peak f32 FLOP/s measured with an FMA-heavy kernel (independent
- * chains of vec4 `fma`, nothing read from memory) and peak memory bandwidth with a vec4 copy
- * kernel; both run a fraction of a second. Also the roofline coordinates (arithmetic intensity,
+ * The adapter's roofline: peak f32 FLOP/s and memory bandwidth timed with the probes of
+ * `kernels/peak.ts` (a fraction of a second each). Also the roofline coordinates (arithmetic intensity,
  * achieved FLOP/s) of benchmark rows.
  *
  * @module
  */
+import { FMA_PROBE_FLOPS, recordCopyProbe, recordFmaProbe } from "../../kernels/peak.ts";
+import type { Gpu } from "../gpu/runtime.ts";
 import type { BenchResult } from "./suite.ts";
 
 /** What {@link measurePeak} found. */
@@ -26,97 +27,33 @@ export interface PeakOptions {
   repeats?: number;
 }
 
-const WORKGROUP = 64;
-/** Loop iterations of the FMA kernel per invocation (lavapipe stops loops at 65,535). */
-const FMA_ITERATIONS = 1024;
-/** vec4 FMAs per loop iteration: 4 independent chains unrolled 4 times. */
-const FMAS_PER_ITERATION = 16;
-/** Invocations of the FMA kernel per dispatch. */
+/** Invocations of the FMA probe per dispatch. */
 const FMA_INVOCATIONS = 64 * 1024;
 /** Bytes each copy buffer holds (well under lavapipe's 128 MiB binding limit). */
 const COPY_BYTES = 32 * 1024 * 1024;
 
-const FMA_SHADER = /* wgsl */ `
-@group(0) @binding(0) var<storage, read_write> out: array<vec4f>;
-
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) id: vec3u) {
-  let seed = f32(id.x) * 1e-7;
-  var a = vec4f(seed, seed + 0.1, seed + 0.2, seed + 0.3);
-  var b = a + 1.0;
-  var c = a + 2.0;
-  var d = a + 3.0;
-  let m = vec4f(0.9999);
-  let k = vec4f(1e-4);
-  for (var i = 0u; i < ${FMA_ITERATIONS}u; i++) {
-    a = fma(a, m, k); b = fma(b, m, k); c = fma(c, m, k); d = fma(d, m, k);
-    a = fma(a, m, k); b = fma(b, m, k); c = fma(c, m, k); d = fma(d, m, k);
-    a = fma(a, m, k); b = fma(b, m, k); c = fma(c, m, k); d = fma(d, m, k);
-    a = fma(a, m, k); b = fma(b, m, k); c = fma(c, m, k); d = fma(d, m, k);
-  }
-  out[id.x] = a + b + c + d;
-}
-`;
-
-const COPY_SHADER = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> src: array<vec4f>;
-@group(0) @binding(1) var<storage, read_write> dst: array<vec4f>;
-
-@compute @workgroup_size(${WORKGROUP})
-fn main(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = id.x + id.y * groups.x * ${WORKGROUP}u;
-  if (i < arrayLength(&src)) { dst[i] = src[i]; }
-}
-`;
-
-/** A pipeline with its bind group and dispatch size, ready to record. */
-interface Job {
-  pipeline: GPUComputePipeline;
-  bindGroup: GPUBindGroup;
-  groups: [number, number];
-}
-
-function makeJob(device: GPUDevice, code: string, buffers: GPUBuffer[], groups: number): Job {
-  const pipeline = device.createComputePipeline({
-    layout: "auto",
-    compute: { module: device.createShaderModule({ code }), entryPoint: "main" },
-  });
-  const bindGroup = device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-  const limit = device.limits.maxComputeWorkgroupsPerDimension;
-  const x = Math.min(groups, limit);
-  return { pipeline, bindGroup, groups: [x, Math.ceil(groups / x)] };
-}
-
-/** Seconds to run `job` `count` times in one submission. */
-async function run(device: GPUDevice, job: Job, count: number): Promise<number> {
+/** Seconds to record `count` dispatches of a probe, submit them and wait for them. */
+async function timed(gpu: Gpu, record: (count: number) => void, count: number): Promise<number> {
+  await gpu.sync();
   const start = performance.now();
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(job.pipeline);
-  pass.setBindGroup(0, job.bindGroup);
-  for (let i = 0; i < count; i++) pass.dispatchWorkgroups(job.groups[0], job.groups[1]);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-  await device.queue.onSubmittedWorkDone();
+  record(count);
+  await gpu.sync();
   return (performance.now() - start) / 1000;
 }
 
-/** Best work units per second of `job`, calibrated to `targetMs` per repeat. */
+/** Best work units per second of a probe, calibrated to `targetMs` per repeat. */
 async function bestRate(
-  device: GPUDevice,
-  job: Job,
+  gpu: Gpu,
+  record: (count: number) => void,
   workPerDispatch: number,
   options: PeakOptions,
 ): Promise<number> {
   const targetMs = options.targetMs ?? 100;
-  const once = await run(device, job, 1); // warm up: compiles, faults pages in
+  const once = await timed(gpu, record, 1); // warm up: compiles, faults pages in
   const count = Math.max(1, Math.min(256, Math.round(targetMs / 1000 / Math.max(once, 1e-4))));
   let best = 0;
   for (let r = 0; r < (options.repeats ?? 3); r++) {
-    best = Math.max(best, (workPerDispatch * count) / await run(device, job, count));
+    best = Math.max(best, (workPerDispatch * count) / await timed(gpu, record, count));
   }
   return best;
 }
@@ -127,23 +64,16 @@ async function bestRate(
  * @example
  * ```ts
  * const gpu = await acquireGpu();
- * console.log(`${(await measurePeakFlops(gpu.device)) / 1e9} GFLOP/s`);
+ * console.log(`${(await measurePeakFlops(gpu)) / 1e9} GFLOP/s`);
  * ```
  */
-export async function measurePeakFlops(
-  device: GPUDevice,
-  options: PeakOptions = {},
-): Promise<number> {
-  const out = device.createBuffer({
-    size: FMA_INVOCATIONS * 16,
-    usage: GPUBufferUsage.STORAGE,
-  });
+export async function measurePeakFlops(gpu: Gpu, options: PeakOptions = {}): Promise<number> {
+  const out = gpu.pool.acquire(FMA_INVOCATIONS * 16);
   try {
-    const job = makeJob(device, FMA_SHADER, [out], FMA_INVOCATIONS / WORKGROUP);
-    const flops = FMA_INVOCATIONS * FMA_ITERATIONS * FMAS_PER_ITERATION * 4 * 2;
-    return await bestRate(device, job, flops, options);
+    const record = (count: number) => recordFmaProbe(gpu, out, count);
+    return await bestRate(gpu, record, FMA_INVOCATIONS * FMA_PROBE_FLOPS, options);
   } finally {
-    out.destroy();
+    gpu.pool.release(out);
   }
 }
 
@@ -153,22 +83,21 @@ export async function measurePeakFlops(
  * @example
  * ```ts
  * const gpu = await acquireGpu();
- * console.log(`${(await measurePeakBandwidth(gpu.device)) / 1e9} GB/s`);
+ * console.log(`${(await measurePeakBandwidth(gpu)) / 1e9} GB/s`);
  * ```
  */
 export async function measurePeakBandwidth(
-  device: GPUDevice,
+  gpu: Gpu,
   options: PeakOptions = {},
 ): Promise<number> {
-  const usage = GPUBufferUsage.STORAGE;
-  const src = device.createBuffer({ size: COPY_BYTES, usage });
-  const dst = device.createBuffer({ size: COPY_BYTES, usage });
+  const src = gpu.pool.acquire(COPY_BYTES);
+  const dst = gpu.pool.acquire(COPY_BYTES);
   try {
-    const job = makeJob(device, COPY_SHADER, [src, dst], COPY_BYTES / 16 / WORKGROUP);
-    return await bestRate(device, job, 2 * COPY_BYTES, options);
+    const record = (count: number) => recordCopyProbe(gpu, src, dst, count);
+    return await bestRate(gpu, record, 2 * COPY_BYTES, options);
   } finally {
-    src.destroy();
-    dst.destroy();
+    gpu.pool.release(src);
+    gpu.pool.release(dst);
   }
 }
 
@@ -178,16 +107,13 @@ export async function measurePeakBandwidth(
  * @example
  * ```ts
  * const gpu = await acquireGpu();
- * const peak = await measurePeak(gpu.device);
+ * const peak = await measurePeak(gpu);
  * console.log(peak.flops / 1e9, peak.bandwidth / 1e9, peak.ridge);
  * ```
  */
-export async function measurePeak(
-  device: GPUDevice,
-  options: PeakOptions = {},
-): Promise<PeakPerformance> {
-  const flops = await measurePeakFlops(device, options);
-  const bandwidth = await measurePeakBandwidth(device, options);
+export async function measurePeak(gpu: Gpu, options: PeakOptions = {}): Promise<PeakPerformance> {
+  const flops = await measurePeakFlops(gpu, options);
+  const bandwidth = await measurePeakBandwidth(gpu, options);
   return { flops, bandwidth, ridge: flops / bandwidth };
 }
 

@@ -10,7 +10,7 @@ import { gptSuite } from "./gpt_bench.ts";
 import { layerNormSuite } from "./layernorm_bench.ts";
 import { matmulSuite } from "./matmul_bench.ts";
 import type { BenchSuite } from "./suite.ts";
-import { lecunSuite } from "../lecun/bench.ts";
+import { lecunSuite } from "./lecun_bench.ts";
 
 /** Every suite, in the order they run. */
 export const BENCH_SUITES: readonly BenchSuite[] = [

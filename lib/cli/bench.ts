@@ -20,7 +20,7 @@ import { measureReference, type ReferenceTimings, shapeKey } from "../bench/refe
 import { jsonLine, tableHeader, tableRow } from "../bench/report.ts";
 import { BENCH_SUITES } from "../bench/suites.ts";
 import { acquireGpu } from "../gpu/device.ts";
-import { isCpuAdapter } from "../../kernels/matmul.ts";
+import { isCpuAdapter } from "../gpu/adapter.ts";
 
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);

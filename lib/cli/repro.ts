@@ -21,7 +21,7 @@ import {
   writeSummaryFiles,
 } from "../lecun/report.ts";
 import { trainLecun } from "../lecun/run.ts";
-import { isCpuAdapter } from "../../kernels/matmul.ts";
+import { isCpuAdapter } from "../gpu/adapter.ts";
 import { MNIST_TRAIN } from "../data/mnist.ts";
 
 /** Parsed command line of `deno task repro`. */

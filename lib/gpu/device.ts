@@ -10,8 +10,6 @@
  */
 import { Gpu } from "./runtime.ts";
 
-export { describeAdapter } from "./runtime.ts";
-
 /** Raised when WebGPU offers no adapter at all; its message says how to get one. */
 export class NoAdapterError extends Error {
   constructor() {

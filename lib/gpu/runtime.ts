@@ -9,84 +9,43 @@
  *
  * @module
  */
+import { describeAdapter, isCpuAdapter } from "./adapter.ts";
 import { BufferPool, GpuBuffer } from "./pool.ts";
+import {
+  type Constants,
+  type KernelDeclaration,
+  kernelSource,
+  specializationKey,
+  type StorageDecl,
+  UniformLayout,
+} from "./program.ts";
 
-/** How a kernel binds one storage buffer. */
-export type BindingKind = "read" | "write";
-
-/** What a kernel is: its WGSL (built on first use) and its binding layout. */
-export interface KernelSource {
-  /** Name used in error messages, e.g. `matmul`. */
-  name: string;
-  /** Specialization key: equal keys must mean equal code (e.g. `matmul:nt:64x64`). */
-  key: string;
-  /** Storage buffers at `@group(0) @binding(0..n-1)`, in order. */
-  bindings: readonly BindingKind[];
-  /** Bytes of the uniform params struct at `@binding(n)`, or 0 for none. */
-  uniformBytes: number;
-  /** Builds the WGSL source; called once per key. */
-  code: () => string;
-}
-
-/** A compiled kernel. */
+/** A compiled kernel: one specialization of a declaration, with its pipeline and layouts. */
 export interface Kernel {
   readonly id: number;
+  /** The declaration's name. */
   readonly name: string;
+  /** The specialization key (see `specializationKey`). */
+  readonly key: string;
+  /** Storage buffers in binding order. */
+  readonly storage: readonly StorageDecl[];
+  /** The byte layout of the uniform struct. */
+  readonly uniforms: UniformLayout;
   readonly pipeline: GPUComputePipeline;
-  readonly source: KernelSource;
+  readonly layout: GPUBindGroupLayout;
 }
+
+/** Storage buffers of one dispatch, by the names the kernel declared. */
+export type KernelBuffers = Readonly<Record<string, GpuBuffer>>;
+
+/** Uniform values of one dispatch, by field name (lists for vector and array fields). */
+export type KernelUniforms = Readonly<Record<string, number | readonly number[]>>;
 
 /** A GPU error with the kernel or operation it came from. */
 export class GpuError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "GpuError";
-  }
-}
-
-/** Packs kernel parameters: u32, i32 and f32 fields in declaration order. */
-export class Params {
-  readonly #words: number[] = [];
-  readonly #kinds: ("u" | "i" | "f")[] = [];
-
-  /** Appends unsigned integers. */
-  u32(...values: number[]): this {
-    for (const v of values) this.#push("u", v);
-    return this;
-  }
-
-  /** Appends signed integers. */
-  i32(...values: number[]): this {
-    for (const v of values) this.#push("i", v);
-    return this;
-  }
-
-  /** Appends 32-bit floats. */
-  f32(...values: number[]): this {
-    for (const v of values) this.#push("f", v);
-    return this;
-  }
-
-  #push(kind: "u" | "i" | "f", value: number): void {
-    this.#words.push(value);
-    this.#kinds.push(kind);
-  }
-
-  /** Byte length of the packed params. */
-  get byteLength(): number {
-    return this.#words.length * 4;
-  }
-
-  /** Writes the packed words into `target` at byte offset `offset`. */
-  writeInto(target: DataView, offset: number): void {
-    for (let i = 0; i < this.#words.length; i++) {
-      const at = offset + 4 * i;
-      const v = this.#words[i];
-      const kind = this.#kinds[i];
-      if (kind === "f") target.setFloat32(at, v, true);
-      else if (kind === "i") target.setInt32(at, v, true);
-      else target.setUint32(at, v >>> 0, true);
-    }
   }
 }
 
@@ -110,6 +69,8 @@ export class Gpu {
   readonly adapterName: string;
   /** The features granted to the device. */
   readonly features: ReadonlySet<string>;
+  /** Whether the adapter is a CPU implementation of WebGPU (lavapipe, SwiftShader, WARP). */
+  readonly isCpu: boolean;
   /** Pooled storage buffers. */
   readonly pool: BufferPool;
   /** Id of the encoding being recorded; increases by one at every submit. */
@@ -134,6 +95,7 @@ export class Gpu {
     this.device = device;
     this.adapterName = describeAdapter(adapter.info);
     this.features = new Set<string>(device.features);
+    this.isCpu = isCpuAdapter(this.adapterName);
     this.pool = new BufferPool(device);
     this.#uniformAlign = device.limits.minUniformBufferOffsetAlignment;
     device.lost.then((info) => {
@@ -163,74 +125,99 @@ export class Gpu {
     this.device.destroy();
   }
 
-  /** The compiled kernel for `source`, compiling it on first use (cached by `source.key`). */
-  kernel(source: KernelSource): Kernel {
-    const cached = this.#kernels.get(source.key);
+  /** The device's limits (the adapter's maxima, as `createGpu` requests them). */
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /**
+   * The compiled specialization `constants` of a declared kernel, building and compiling it
+   * on first use (cached by its specialization key).
+   */
+  kernel<C extends Constants>(declaration: KernelDeclaration<C>, constants: C): Kernel {
+    const key = specializationKey(declaration.name, constants);
+    const cached = this.#kernels.get(key);
     if (cached) return cached;
     this.ensureAlive();
+    const iface = declaration.build(constants);
+    const uniforms = new UniformLayout(iface.uniforms ?? {});
+    const layout = this.#layoutFor(iface.storage, uniforms.byteLength > 0);
     const device = this.device;
     device.pushErrorScope("validation");
-    const module = device.createShaderModule({ label: source.key, code: source.code() });
+    const module = device.createShaderModule({ label: key, code: kernelSource(iface) });
     const pipeline = device.createComputePipeline({
-      label: source.key,
-      layout: device.createPipelineLayout({ bindGroupLayouts: [this.#layoutFor(source)] }),
+      label: key,
+      layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
       compute: { module, entryPoint: "main" },
     });
     const check = device.popErrorScope().then((error) =>
-      error ? new GpuError(`kernel "${source.key}" failed to compile: ${error.message}`) : null
+      error ? new GpuError(`kernel "${key}" failed to compile: ${error.message}`) : null
     );
     this.#pendingErrors.push(check);
-    const kernel: Kernel = { id: this.#nextKernelId++, name: source.name, pipeline, source };
-    this.#kernels.set(source.key, kernel);
+    const kernel: Kernel = {
+      id: this.#nextKernelId++,
+      name: declaration.name,
+      key,
+      storage: iface.storage,
+      uniforms,
+      pipeline,
+      layout,
+    };
+    this.#kernels.set(key, kernel);
     return kernel;
   }
 
   /**
-   * Records one dispatch of `kernel` over `workgroups`, binding `buffers` in order and
-   * `params` as the uniform.
+   * Records one dispatch of the specialization `constants` of `declaration` (see
+   * {@link Gpu.kernel} and {@link Gpu.dispatch}).
+   */
+  run<C extends Constants>(
+    declaration: KernelDeclaration<C>,
+    constants: C,
+    buffers: KernelBuffers,
+    uniforms: KernelUniforms | undefined,
+    workgroups: readonly [number, number?, number?],
+  ): void {
+    this.dispatch(this.kernel(declaration, constants), buffers, uniforms, workgroups);
+  }
+
+  /**
+   * Records one dispatch of `kernel` over `workgroups`, binding each declared storage buffer
+   * from `buffers` by name and writing `uniforms` into the kernel's uniform struct.
    */
   dispatch(
     kernel: Kernel,
-    buffers: readonly GpuBuffer[],
-    params: Params | undefined,
+    buffers: KernelBuffers,
+    uniforms: KernelUniforms | undefined,
     workgroups: readonly [number, number?, number?],
   ): void {
     this.ensureAlive();
-    const source = kernel.source;
-    if (buffers.length !== source.bindings.length) {
-      throw new GpuError(
-        `kernel "${source.key}" binds ${source.bindings.length} buffers, got ${buffers.length}`,
-      );
-    }
     const [x, y = 1, z = 1] = workgroups;
     if (x === 0 || y === 0 || z === 0) return;
     const limit = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > limit || y > limit || z > limit) {
       throw new GpuError(
-        `kernel "${source.key}": ${x}x${y}x${z} workgroups exceed the limit ${limit} per dimension`,
+        `kernel "${kernel.key}": ${x}x${y}x${z} workgroups exceed the limit ${limit} per dimension`,
       );
     }
+    const bound: GpuBuffer[] = [];
+    for (const decl of kernel.storage) {
+      const buffer = buffers[decl.name];
+      if (!buffer) throw new GpuError(`kernel "${kernel.key}": no buffer given for "${decl.name}"`);
+      bound.push(buffer);
+    }
     let offset = 0;
-    if (source.uniformBytes > 0) {
-      if (!params || params.byteLength > source.uniformBytes) {
-        throw new GpuError(
-          `kernel "${source.key}" takes ${source.uniformBytes} bytes of params, got ${
-            params?.byteLength ?? 0
-          }`,
-        );
-      }
-      offset = this.#reserveUniform(Math.ceil(source.uniformBytes / 16) * 16);
-      params.writeInto(this.#arenas[this.#arenaIndex].view, offset);
+    const uniformBytes = kernel.uniforms.byteLength;
+    if (uniformBytes > 0) {
+      if (!uniforms) throw new GpuError(`kernel "${kernel.key}" needs uniforms, got none`);
+      offset = this.#reserveUniform(uniformBytes);
+      kernel.uniforms.write(kernel.key, uniforms, this.#arenas[this.#arenaIndex].view, offset);
     }
     const pass = this.#openPass();
     pass.setPipeline(kernel.pipeline);
-    pass.setBindGroup(
-      0,
-      this.#bindGroup(kernel, buffers),
-      source.uniformBytes > 0 ? [offset] : [],
-    );
+    pass.setBindGroup(0, this.#bindGroup(kernel, bound), uniformBytes > 0 ? [offset] : []);
     pass.dispatchWorkgroups(x, y, z);
-    for (const b of buffers) b.lastEncoding = this.encodingId;
+    for (const b of bound) b.lastEncoding = this.encodingId;
     this.dispatchCount++;
   }
 
@@ -389,18 +376,18 @@ export class Gpu {
     this.#pass = undefined;
   }
 
-  #layoutFor(source: KernelSource): GPUBindGroupLayout {
-    const key = `${source.bindings.join(",")}|${source.uniformBytes}`;
+  #layoutFor(storage: readonly StorageDecl[], uniform: boolean): GPUBindGroupLayout {
+    const key = `${storage.map((s) => s.access).join(",")}|${uniform}`;
     let layout = this.#layouts.get(key);
     if (!layout) {
-      const entries: GPUBindGroupLayoutEntry[] = source.bindings.map((kind, binding) => ({
+      const entries: GPUBindGroupLayoutEntry[] = storage.map((s, binding) => ({
         binding,
         visibility: GPUShaderStage.COMPUTE,
-        buffer: { type: kind === "read" ? "read-only-storage" : "storage" },
+        buffer: { type: s.access === "read" ? "read-only-storage" : "storage" },
       }));
-      if (source.uniformBytes > 0) {
+      if (uniform) {
         entries.push({
-          binding: source.bindings.length,
+          binding: storage.length,
           visibility: GPUShaderStage.COMPUTE,
           buffer: { type: "uniform", hasDynamicOffset: true },
         });
@@ -412,7 +399,8 @@ export class Gpu {
   }
 
   #bindGroup(kernel: Kernel, buffers: readonly GpuBuffer[]): GPUBindGroup {
-    const uniform = kernel.source.uniformBytes > 0 ? this.#arenas[this.#arenaIndex] : undefined;
+    const uniformBytes = kernel.uniforms.byteLength;
+    const uniform = uniformBytes > 0 ? this.#arenas[this.#arenaIndex] : undefined;
     let key = `${kernel.id}:${uniform ? this.#arenaIndex : "-"}`;
     for (const b of buffers) key += `:${b.id}`;
     let group = this.#bindGroups.get(key);
@@ -422,21 +410,13 @@ export class Gpu {
         binding,
         resource: { buffer: b.buffer },
       }));
-      const source = kernel.source;
       if (uniform) {
         entries.push({
-          binding: source.bindings.length,
-          resource: {
-            buffer: uniform.buffer,
-            offset: 0,
-            size: Math.ceil(source.uniformBytes / 16) * 16,
-          },
+          binding: buffers.length,
+          resource: { buffer: uniform.buffer, offset: 0, size: uniformBytes },
         });
       }
-      group = this.device.createBindGroup({
-        layout: this.#layoutFor(source),
-        entries,
-      });
+      group = this.device.createBindGroup({ layout: kernel.layout, entries });
       this.#bindGroups.set(key, group);
     }
     return group;
@@ -450,21 +430,4 @@ export class Gpu {
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
   }
-}
-
-/**
- * A one-line description of an adapter, e.g. `llvmpipe (LLVM 15.0.6, 256 bits) [vulkan]`.
- *
- * @example
- * ```ts
- * const adapter = await navigator.gpu.requestAdapter();
- * if (adapter) console.log(describeAdapter(adapter.info));
- * ```
- */
-export function describeAdapter(info: GPUAdapterInfo): string {
-  const parts = [info.description, info.architecture].filter((p) => p && p.length > 0);
-  const variable = "DENO_WEBGPU_BACKEND";
-  const readable = Deno.permissions.querySync({ name: "env", variable }).state === "granted";
-  const backend = (readable ? Deno.env.get(variable) : undefined) ?? "default backend";
-  return `${parts.join(", ") || `vendor ${info.vendor}`} [${backend}]`;
 }

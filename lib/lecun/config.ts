@@ -6,14 +6,14 @@
  * @module
  */
 import { DATA_SEED, MNIST_TRAIN } from "../data/mnist.ts";
-import { lecunShape } from "./architecture.ts";
+import {
+  type LecunActivation,
+  type LecunLoss,
+  type LecunOptimizer,
+  lecunShape,
+} from "../../kernels/lecun/architecture.ts";
 
-/** Loss on the 10 outputs: mean squared error after tanh, or softmax cross-entropy. */
-export type LecunLoss = "mse" | "ce";
-/** Optimizer (batch size 1): plain SGD or AdamW (β 0.9/0.999, ε 1e-8). */
-export type LecunOptimizer = "sgd" | "adamw";
-/** Hidden-layer nonlinearity. */
-export type LecunActivation = "tanh" | "relu";
+export type { LecunActivation, LecunLoss, LecunOptimizer };
 
 /** Every factor of one training run. */
 export interface LecunConfig {

@@ -8,7 +8,12 @@
  * @module
  */
 import { Mt19937 } from "../random/mt19937.ts";
-import { type LecunShape, parameterLayout, type ParameterName, TAPS } from "./architecture.ts";
+import {
+  type LecunShape,
+  parameterLayout,
+  type ParameterName,
+  TAPS,
+} from "../../kernels/lecun/architecture.ts";
 
 const f32 = Math.fround;
 

@@ -1,7 +1,9 @@
 /**
  * The LeCun 1989 convnet, its reproduction and modernization ladder: the net's shape and
- * counts, recipes with every factor as a switch, the fused WebGPU trainer (many runs per
- * dispatch), the generic-ops version, the float64 reference, run orchestration and reports.
+ * counts (from `kernels/lecun/architecture.ts`), recipes with every factor as a switch, the
+ * trainer over the whole-run WebGPU kernels (many runs per dispatch), run orchestration and
+ * reports. The float64 reference the kernels are tested against is
+ * `kernels/lecun/reference.ts`.
  *
  * @example
  * ```ts
@@ -26,7 +28,7 @@ export {
   type ParameterLayout,
   parameterLayout,
   type ParameterName,
-} from "./architecture.ts";
+} from "../../kernels/lecun/architecture.ts";
 export {
   DATA_SCALING,
   DEFAULT_SEED,
@@ -45,26 +47,16 @@ export {
 } from "./config.ts";
 export {
   type DigitsOnGpu,
-  fusedSpecOf,
-  FusedTrainer,
-  type FusedTrainerOptions,
-  fusedUnsupported,
+  kernelSpecOf,
+  LecunTrainer,
+  type LecunTrainerOptions,
   type RunEvaluation,
   type SplitStats,
+  unsupportedWidth,
   uploadDigits,
-} from "./fused.ts";
-export { lecunSuite } from "./bench.ts";
-export { GenericLecunNet, type GenericOptions, h2Connections } from "./generic.ts";
+} from "./trainer.ts";
 export { initParameters } from "./init.ts";
-export { augmentShift, dropoutKeeps, rollImage } from "./noise.ts";
-export {
-  ADAM,
-  referenceGradient,
-  type ReferenceOptimizerState,
-  type ReferenceOptions,
-  type ReferenceResult,
-  referenceUpdate,
-} from "./reference.ts";
+export { augmentShift, rollImage } from "./noise.ts";
 export {
   errorCurvesSpec,
   formatTable,

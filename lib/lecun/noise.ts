@@ -1,15 +1,13 @@
 /**
- * The noise of a LeCun training run: the augmentation shift and the dropout mask of step `t`
- * are pure functions of (seed, t, unit) drawn from the counter-based generator of
- * `lib/random/counter.ts`, computed the same way inside the fused trainer and here (for the
- * float64 reference trainer), so every implementation sees the same noise.
+ * The augmentation of a LeCun training run: the shift of step `t` is a pure function of
+ * (seed, t) drawn from the counter-based generator of `lib/random/counter.ts` (as its dropout
+ * masks are, `dropoutKeeps`), computed the same way inside the whole-run kernel and here (for
+ * the float64 reference trainer), so every implementation sees the same noise; and the roll
+ * that applies it.
  *
  * @module
  */
-import { noiseBits, noiseUniform } from "../random/counter.ts";
-
-/** Streams of draws, so shifts and dropout never reuse a draw. */
-export const NOISE_STREAM = { shiftRows: 1, shiftCols: 2, dropout: 3 } as const;
+import { COUNTER_STREAM, noiseBits } from "../random/counter.ts";
 
 /**
  * The augmentation shift of step `step`: rows and columns each in {-1, 0, 1}.
@@ -21,21 +19,9 @@ export const NOISE_STREAM = { shiftRows: 1, shiftCols: 2, dropout: 3 } as const;
  */
 export function augmentShift(seed: number, step: number): [number, number] {
   return [
-    (noiseBits(seed, NOISE_STREAM.shiftRows, step, 0) % 3) - 1,
-    (noiseBits(seed, NOISE_STREAM.shiftCols, step, 0) % 3) - 1,
+    (noiseBits(seed, COUNTER_STREAM.shiftRows, step, 0) % 3) - 1,
+    (noiseBits(seed, COUNTER_STREAM.shiftCols, step, 0) % 3) - 1,
   ];
-}
-
-/**
- * Whether dropout keeps unit `unit` at step `step` (drop probability `p`).
- *
- * @example
- * ```ts
- * dropoutKeeps(1337, 0, 3, 0.25);
- * ```
- */
-export function dropoutKeeps(seed: number, step: number, unit: number, p: number): boolean {
-  return noiseUniform(seed, NOISE_STREAM.dropout, step, unit) >= p;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Runs of the 1989 net end to end: loads the digits, groups runs that can share one fused
+ * Runs of the 1989 net end to end: loads the digits, groups runs that can share one
  * dispatch (same kernel, data and passes), trains them pass by pass, evaluates every run on
  * the train and test sets after each pass, and reports per-pass history and timings.
  *
@@ -8,17 +8,17 @@
 import { createGpu } from "../gpu/device.ts";
 import type { Gpu } from "../gpu/runtime.ts";
 import { loadDigits1989 } from "../data/mnist.ts";
-import { countParameters, lecunShape } from "./architecture.ts";
+import { countParameters, lecunShape } from "../../kernels/lecun/architecture.ts";
 import { type LecunConfig, passLearningRate } from "./config.ts";
 import {
   type DigitsOnGpu,
-  fusedSpecOf,
-  FusedTrainer,
-  fusedUnsupported,
+  kernelSpecOf,
+  LecunTrainer,
   type SplitStats,
+  unsupportedWidth,
   uploadDigits,
-} from "./fused.ts";
-import { fusedTrainSource } from "../../kernels/lecun_fused.ts";
+} from "./trainer.ts";
+import { specializationKey } from "../gpu/program.ts";
 
 /** The state of one run after one pass. */
 export interface PassRecord {
@@ -67,7 +67,7 @@ export interface TrainLecunOptions {
 }
 
 /**
- * The key of the group a run trains in: runs with equal keys share one fused dispatch.
+ * The key of the group a run trains in: runs with equal keys share one dispatch.
  *
  * @example
  * ```ts
@@ -75,12 +75,12 @@ export interface TrainLecunOptions {
  * ```
  */
 export function groupKey(config: LecunConfig): string {
-  const kernel = fusedTrainSource(fusedSpecOf(config)).key;
+  const kernel = specializationKey("lecun_train", kernelSpecOf(config));
   return `${kernel}|n${config.trainSize}|p${config.passes}|d${config.dataSeed}`;
 }
 
 /**
- * Trains every config (one run each) with the fused trainer and returns the results in the
+ * Trains every config (one run each) with the whole-run kernels and returns the results in the
  * order of `configs`. Runs that share a group key train side by side in one dispatch; with
  * `devices` > 1, that many groups train at once.
  *
@@ -97,7 +97,7 @@ export async function trainLecun(
   options: TrainLecunOptions = {},
 ): Promise<RunResult[]> {
   for (const config of configs) {
-    const reason = fusedUnsupported(gpu, config);
+    const reason = unsupportedWidth(gpu, config);
     if (reason) throw new Error(`${config.variant}: ${reason}`);
   }
   const groups = new Map<string, number[]>();
@@ -145,12 +145,12 @@ async function trainGroup(
   configs: readonly LecunConfig[],
   options: TrainLecunOptions,
 ): Promise<RunResult[]> {
-  const trainer = new FusedTrainer(gpu, data, configs);
+  const trainer = new LecunTrainer(gpu, data, configs);
   try {
     const histories: PassRecord[][] = configs.map(() => []);
     const record = (
       pass: number,
-      evaluation: Awaited<ReturnType<FusedTrainer["evaluate"]>>,
+      evaluation: Awaited<ReturnType<LecunTrainer["evaluate"]>>,
       seconds: number,
     ) => {
       evaluation.forEach((e, r) => {

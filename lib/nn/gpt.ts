@@ -8,13 +8,15 @@
  *
  * @module
  */
-import { dropout } from "../../kernels/dropout.ts";
-import { add, gelu, relu } from "../../kernels/elementwise.ts";
-import { embedding } from "../../kernels/embedding.ts";
-import { slice } from "../../kernels/layout.ts";
-import { layerNorm } from "../../kernels/layernorm.ts";
-import { crossEntropy } from "../../kernels/loss.ts";
-import { linear } from "../../kernels/matmul.ts";
+import { LAYER_NORM_EPS } from "../../kernels/layernorm.ts";
+import { causalSelfAttention } from "../ops/attention.ts";
+import { dropout } from "../ops/dropout.ts";
+import { add, gelu, relu } from "../ops/elementwise.ts";
+import { embedding } from "../ops/embedding.ts";
+import { slice } from "../ops/layout.ts";
+import { layerNorm } from "../ops/layernorm.ts";
+import { crossEntropy } from "../ops/loss.ts";
+import { linear } from "../ops/matmul.ts";
 import { keep, type Tensor, tensor, tidy } from "../tensor/tensor.ts";
 import type { GptConfig } from "./config.ts";
 import {
@@ -23,8 +25,6 @@ import {
   type GptParameterSpec,
   sinusoidalPositions,
 } from "./parameters.ts";
-import { LAYER_NORM_EPS } from "./reference.ts";
-import { packedCausalAttention } from "./self_attention.ts";
 
 /** How a forward pass runs. */
 export interface ForwardOptions {
@@ -161,7 +161,7 @@ export class Gpt {
           p(`${prefix}.attn.c_attn.weight`),
           b(`${prefix}.attn.c_attn.bias`),
         );
-        const merged = packedCausalAttention(qkv, h);
+        const merged = causalSelfAttention(qkv, h);
         return drop(
           linear(merged, p(`${prefix}.attn.c_proj.weight`), b(`${prefix}.attn.c_proj.bias`)),
           1 + 2 * i,

@@ -45,6 +45,3 @@ export {
   readGptCheckpoint,
   writeGptCheckpoint,
 } from "./checkpoint.ts";
-export { LAYER_NORM_EPS, referenceGptLoss, type ReferenceGptResult } from "./reference.ts";
-export { PackedGpt, type PackedLoss } from "./packed_gpt.ts";
-export { packedCausalAttention } from "./self_attention.ts";

@@ -20,18 +20,14 @@
 import { copyInto, fillInPlace } from "../../kernels/map.ts";
 import {
   BLOCK_TABLE_WORDS,
-  fusedUpdateSource,
-  gradNormParams,
-  gradNormSource,
   NORM_MAX_PARTS,
-  normParts,
+  recordGradNorm,
+  recordUpdate,
   STATE_SLABS,
   UPDATE_BLOCK,
-  updateParams,
   type UpdateRule,
   type UpdateScalars,
 } from "../../kernels/optim.ts";
-import { grid1d } from "../gpu/grid.ts";
 import type { GpuBuffer } from "../gpu/pool.ts";
 import type { Gpu } from "../gpu/runtime.ts";
 import { contiguousStrides, empty, keep, type Tensor } from "../tensor/tensor.ts";
@@ -262,15 +258,20 @@ export abstract class FusedOptimizer {
     const gpu = this.#gpu;
     const values = this.#values.buffer;
     this.#forEachLive((p, at) => gpu.copy(p.buffer, p.offset * 4, values, at, p.size * 4));
-    const buffers = [this.#grads.buffer, this.#table];
-    if (clip) buffers.push(this.#parts.buffer);
-    buffers.push(values, ...this.#state.map((s) => s.buffer));
     const blocks = this.#values.size / UPDATE_BLOCK;
-    gpu.dispatch(
-      gpu.kernel(fusedUpdateSource(this.#rule, clip)),
-      buffers,
-      updateParams(blocks, parts, this.scalars(lr, this.#steps + 1)),
-      grid1d(blocks, 1),
+    recordUpdate(
+      gpu,
+      this.#rule,
+      {
+        grads: this.#grads.buffer,
+        table: this.#table,
+        parts: clip ? this.#parts.buffer : undefined,
+        values,
+        state: this.#state.map((s) => s.buffer),
+      },
+      blocks,
+      parts,
+      this.scalars(lr, this.#steps + 1),
     );
     this.#forEachLive((p, at) => gpu.copy(values, at, p.buffer, p.offset * 4, p.size * 4));
     this.#steps++;
@@ -369,14 +370,6 @@ export abstract class FusedOptimizer {
 
   /** Records the norm kernel; returns the number of partial sums it writes. */
   #recordNorm(): number {
-    const n = this.#grads.size;
-    const parts = normParts(n);
-    this.#gpu.dispatch(
-      this.#gpu.kernel(gradNormSource()),
-      [this.#grads.buffer, this.#parts.buffer],
-      gradNormParams(n),
-      [parts],
-    );
-    return parts;
+    return recordGradNorm(this.#gpu, this.#grads.buffer, this.#parts.buffer, this.#grads.size);
   }
 }

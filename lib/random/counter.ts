@@ -10,6 +10,9 @@
  * @module
  */
 
+/** Streams of draws, so the uses of one seed never share a draw. */
+export const COUNTER_STREAM = { shiftRows: 1, shiftCols: 2, dropout: 3 } as const;
+
 /**
  * lowbias32 (Wellons): a 32-bit integer hash with good avalanche.
  *
@@ -52,7 +55,24 @@ export function noiseUniform(seed: number, stream: number, step: number, unit: n
   return (noiseBits(seed, stream, step, unit) >>> 8) / 16777216;
 }
 
-/** WGSL of the same functions (`hash32`, `noise_bits`, `noise_uniform`). */
+/**
+ * Whether dropout keeps unit `unit` at step `step` (drop probability `p`): its uniform of the
+ * dropout stream is at least `p`. Dropout in the GPT kernels and in the LeCun trainer both
+ * decide this way.
+ *
+ * @example
+ * ```ts
+ * dropoutKeeps(1337, 0, 3, 0.25);
+ * ```
+ */
+export function dropoutKeeps(seed: number, step: number, unit: number, p: number): boolean {
+  return noiseUniform(seed, COUNTER_STREAM.dropout, step, unit) >= p;
+}
+
+/**
+ * WGSL of the same functions: `hash32`, `noise_bits`, `noise_uniform` and
+ * `dropout_keeps(seed, step, unit, p)`.
+ */
 export const COUNTER_RNG_WGSL = /* wgsl */ `
 fn hash32(x: u32) -> u32 {
   var h = x;
@@ -68,5 +88,8 @@ fn noise_bits(seed: u32, stream: u32, step: u32, unit: u32) -> u32 {
 }
 fn noise_uniform(seed: u32, stream: u32, step: u32, unit: u32) -> f32 {
   return f32(noise_bits(seed, stream, step, unit) >> 8u) / 16777216.0;
+}
+fn dropout_keeps(seed: u32, step: u32, unit: u32, p: f32) -> bool {
+  return noise_uniform(seed, ${COUNTER_STREAM.dropout}u, step, unit) >= p;
 }
 `;

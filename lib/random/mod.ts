@@ -24,4 +24,11 @@ export {
 } from "./mulberry32.ts";
 export { Rng } from "./xoshiro.ts";
 export { Mt19937 } from "./mt19937.ts";
-export { COUNTER_RNG_WGSL, hash32, noiseBits, noiseUniform } from "./counter.ts";
+export {
+  COUNTER_RNG_WGSL,
+  COUNTER_STREAM,
+  dropoutKeeps,
+  hash32,
+  noiseBits,
+  noiseUniform,
+} from "./counter.ts";

@@ -1,9 +1,9 @@
 /**
- * Tensor constructors: constants and seeded random initializations.
+ * Tensor constructors: constants and seeded random initializations, filled on the CPU and
+ * uploaded (no kernel).
  *
  * @module
  */
-import { fill } from "../../kernels/map.ts";
 import { Rng } from "../random/xoshiro.ts";
 import { type DType, sizeOf, type Tensor, tensor } from "./tensor.ts";
 
@@ -53,9 +53,10 @@ export function full(
   value: number,
   options: CreateOptions & { dtype?: DType } = {},
 ): Tensor {
-  const t = fill(shape, value, options.dtype ?? "f32");
-  t.requiresGrad = options.requiresGrad ?? false;
-  return t;
+  const dtype = options.dtype ?? "f32";
+  const data = dtype === "i32" ? new Int32Array(sizeOf(shape)) : new Float32Array(sizeOf(shape));
+  data.fill(value);
+  return tensor(data, shape, { dtype, requiresGrad: options.requiresGrad });
 }
 
 /**

@@ -143,15 +143,31 @@ export class Tensor {
     }
   }
 
-  /** Copies the elements to the CPU in row-major order. */
+  /**
+   * Copies the elements to the CPU in row-major order. A view is read as the span of storage
+   * it covers and gathered through its strides on the CPU, so no kernel is needed.
+   */
   async toArray(): Promise<Float32Array | Int32Array> {
-    const dense = this.isContiguous ? this : contiguousHook(this);
-    try {
-      const bytes = await dense.gpu.read(dense.buffer, dense.offset * 4, dense.size * 4);
-      return this.dtype === "i32" ? new Int32Array(bytes) : new Float32Array(bytes);
-    } finally {
-      if (dense !== this) dense.dispose();
+    const size = this.size;
+    if (size === 0) return this.dtype === "i32" ? new Int32Array(0) : new Float32Array(0);
+    let span = 1;
+    for (let d = 0; d < this.rank; d++) span += (this.shape[d] - 1) * this.strides[d];
+    const bytes = await this.gpu.read(this.buffer, this.offset * 4, span * 4);
+    const stored = this.dtype === "i32" ? new Int32Array(bytes) : new Float32Array(bytes);
+    if (this.isContiguous) return stored;
+    const out = this.dtype === "i32" ? new Int32Array(size) : new Float32Array(size);
+    const index = new Array<number>(this.rank).fill(0);
+    let at = 0;
+    for (let i = 0; i < size; i++) {
+      out[i] = stored[at];
+      for (let d = this.rank - 1; d >= 0; d--) {
+        at += this.strides[d];
+        if (++index[d] < this.shape[d]) break;
+        at -= this.strides[d] * this.shape[d];
+        index[d] = 0;
+      }
     }
+    return out;
   }
 
   /** The value of a one-element tensor. */
@@ -166,19 +182,6 @@ export class Tensor {
   toString(): string {
     return `Tensor(${this.dtype} [${this.shape.join(", ")}])`;
   }
-}
-
-/**
- * Makes a contiguous copy of a tensor; set by `elementwise.ts` at load time so `toArray`
- * works on views without this module importing the kernels.
- */
-let contiguousHook: (t: Tensor) => Tensor = () => {
-  throw new Error("contiguous copy kernel not loaded: import lib/tensor/mod.ts");
-};
-
-/** Installs the contiguous-copy kernel used by `toArray` on views. */
-export function setContiguousHook(fn: (t: Tensor) => Tensor): void {
-  contiguousHook = fn;
 }
 
 /**

@@ -5,8 +5,8 @@
  * @module
  */
 import type { TokenBatch } from "../data/text/windows.ts";
-import { concat, reshape } from "../../kernels/layout.ts";
-import { noGrad } from "../tensor/autograd.ts";
+import { concat, reshape } from "../ops/layout.ts";
+import { noGrad } from "../ops/autograd.ts";
 import { type Tensor, tensor, tidy } from "../tensor/tensor.ts";
 import type { Gpt } from "../nn/gpt.ts";
 

@@ -38,13 +38,6 @@ export {
   validationBatches,
 } from "./text_data.ts";
 export {
-  type PackedTrainOptions,
-  type PackedTrial,
-  type PackedTrialResult,
-  trainGptPacked,
-} from "./packed_trainer.ts";
-export { PackedAdamW, type PackedAdamWOptions } from "./packed_adamw.ts";
-export {
   gptModels,
   type GptModelShape,
   type GptTrialConfig,
@@ -54,4 +47,3 @@ export {
   trialMetrics,
   trialModelConfig,
 } from "./gpt_trial.ts";
-export { packingKey, type PackingMode, TrialPacker, type TrialPackerOptions } from "./packer.ts";

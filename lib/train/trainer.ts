@@ -14,7 +14,7 @@ import { fillInPlace, mapInPlace } from "../../kernels/map.ts";
 import type { TokenBatch } from "../data/text/windows.ts";
 import { randomWindowBatches } from "../data/text/windows.ts";
 import type { TokenArray } from "../data/tokenizer.ts";
-import { backward } from "../tensor/autograd.ts";
+import { backward } from "../ops/autograd.ts";
 import { keep, tensor } from "../tensor/tensor.ts";
 import { AdamW } from "../optim/adamw.ts";
 import { SGD } from "../optim/sgd.ts";

@@ -1,6 +1,6 @@
 /**
- * The GPT bench suite on a tiny model: its rows, their fields and the packing speed-up (shape
- * only, no timing asserted); the suite list holds it and the LeCun suite.
+ * The GPT bench suite on a tiny model: its rows and their fields (shape only, no timing
+ * asserted); the suite list holds it and the LeCun suite.
  */
 import assert from "node:assert/strict";
 import { gpu } from "../helpers/check.ts";
@@ -11,22 +11,12 @@ import type { BenchResult } from "../../lib/bench/suite.ts";
 const device = await gpu();
 const tiny = (): GptBenchShape => ({ layers: 1, width: 8, heads: 2, context: 8, batch: 2 });
 
-Deno.test("the GPT suite reports a training step and packed vs one-by-one rows", async () => {
-  const suite = makeGptSuite({
-    step: tiny,
-    packing: tiny,
-    packedTrials: 3,
-    reference: false,
-    targetMs: 20,
-  });
+Deno.test("the GPT suite reports a training step", async () => {
+  const suite = makeGptSuite({ step: tiny, reference: false, targetMs: 20 });
   const rows: BenchResult[] = [];
   for await (const row of suite.run({ gpu: device, cpu: true, reference: null })) rows.push(row);
-  assert.deepEqual(rows.map((r) => [r.name, r.fields.mode]), [
-    ["gpt_step", undefined],
-    ["gpt_packing", "one-by-one"],
-    ["gpt_packing", "packed"],
-  ]);
-  const [step, oneByOne, packed] = rows;
+  assert.deepEqual(rows.map((r) => r.name), ["gpt_step"]);
+  const [step] = rows;
   assert.equal(step.label, "AdamW step 1L 8w 2h, 2x8 tokens");
   assert.equal(step.rate?.unit, "tokens/s");
   assert.ok(step.ms > 0 && step.rate!.value > 0);
@@ -34,8 +24,6 @@ Deno.test("the GPT suite reports a training step and packed vs one-by-one rows",
   assert.equal(step.ratio, undefined, "no reference asked, no ratio");
   const flops = step.fields.flops_per_step as number;
   assert.ok(Math.abs((step.fields.gflops as number) * step.ms * 1e6 - flops) < 1e-6 * flops);
-  assert.equal(packed.fields.trials, 3);
-  assert.ok(Math.abs((packed.fields.speedup as number) - oneByOne.ms / packed.ms) < 1e-9);
 });
 
 Deno.test("PyTorch's step is timed when python3 has torch, else there is none", async () => {

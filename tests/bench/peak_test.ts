@@ -34,8 +34,7 @@ Deno.test("rooflinePoint: intensity and achieved FLOP/s from bench rows", () => 
 });
 
 Deno.test("measurePeak: positive FLOP/s and bandwidth, consistent ridge", async () => {
-  const { device } = await gpu();
-  const peak = await measurePeak(device, { targetMs: 20, repeats: 1 });
+  const peak = await measurePeak(await gpu(), { targetMs: 20, repeats: 1 });
   assert.ok(peak.flops > 1e8 && Number.isFinite(peak.flops), `${peak.flops} FLOP/s`);
   assert.ok(peak.bandwidth > 1e7 && Number.isFinite(peak.bandwidth), `${peak.bandwidth} B/s`);
   assert.equal(peak.ridge, peak.flops / peak.bandwidth);

@@ -5,7 +5,7 @@
  * @module
  */
 import { acquireGpu } from "../../lib/gpu/mod.ts";
-import { backward, mul, noGrad, sumAll, type Tensor, tensor, tidy } from "../../lib/tensor/mod.ts";
+import { backward, mul, noGrad, sumAll, type Tensor, tensor, tidy } from "../../lib/ops/mod.ts";
 import { Rng } from "../../lib/random/xoshiro.ts";
 
 /** Acquires the shared GPU (tests call this first). */

@@ -3,12 +3,11 @@ import { assertClose, gpu, gradcheck, randomArray } from "../helpers/check.ts";
 import {
   attentionBackwardReference,
   attentionReference,
-  causalAttention,
-  causalSelfAttention,
   setAttentionKernels,
 } from "../../kernels/attention.ts";
+import { causalAttention, causalSelfAttention } from "../../lib/ops/attention.ts";
 import type { AttentionFamily } from "../../kernels/attention_wgsl.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import * as T from "../../lib/ops/mod.ts";
 
 await gpu();
 

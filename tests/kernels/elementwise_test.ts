@@ -1,6 +1,6 @@
 import { assertClose, gpu, gradcheck, randomArray } from "../helpers/check.ts";
 import { binaryReference, type UnaryOp, unaryReference } from "../../kernels/elementwise.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import * as T from "../../lib/ops/mod.ts";
 
 await gpu();
 

@@ -1,11 +1,8 @@
 import { throws } from "node:assert/strict";
 import { assertClose, gpu, gradcheck, randomArray } from "../helpers/check.ts";
-import {
-  embedding,
-  embeddingBackwardReference,
-  embeddingReference,
-} from "../../kernels/embedding.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import { embeddingBackwardReference, embeddingReference } from "../../kernels/embedding.ts";
+import { embedding } from "../../lib/ops/embedding.ts";
+import * as T from "../../lib/ops/mod.ts";
 import { Rng } from "../../lib/random/xoshiro.ts";
 
 await gpu();

@@ -1,11 +1,8 @@
 import { throws } from "node:assert/strict";
 import { assertClose, gpu, gradcheck, randomArray } from "../helpers/check.ts";
-import {
-  layerNorm,
-  layerNormBackwardReference,
-  layerNormReference,
-} from "../../kernels/layernorm.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import { layerNormBackwardReference, layerNormReference } from "../../kernels/layernorm.ts";
+import { layerNorm } from "../../lib/ops/layernorm.ts";
+import * as T from "../../lib/ops/mod.ts";
 
 await gpu();
 

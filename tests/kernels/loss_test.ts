@@ -1,12 +1,8 @@
 import { throws } from "node:assert/strict";
 import { assertClose, gpu, gradcheck, randomArray } from "../helpers/check.ts";
-import {
-  crossEntropy,
-  crossEntropyReference,
-  mseLoss,
-  mseLossReference,
-} from "../../kernels/loss.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import { crossEntropyReference, mseLossReference } from "../../kernels/loss.ts";
+import { crossEntropy, mseLoss } from "../../lib/ops/loss.ts";
+import * as T from "../../lib/ops/mod.ts";
 import { Rng } from "../../lib/random/xoshiro.ts";
 
 await gpu();

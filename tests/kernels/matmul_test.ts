@@ -1,17 +1,16 @@
 import { assertClose, gpu, gradcheck, randomArray } from "../helpers/check.ts";
+import { isCpuAdapter } from "../../lib/gpu/adapter.ts";
 import {
   BLOCK_TILINGS,
   chooseMatmulTiling,
-  isCpuAdapter,
   LANE_TILINGS,
-  linear,
   linearReference,
-  matmul,
   matmulReference,
   setMatmulTiling,
 } from "../../kernels/matmul.ts";
+import { linear, matmul } from "../../lib/ops/matmul.ts";
 import { describeTiling, type Tiling } from "../../kernels/matmul_wgsl.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import * as T from "../../lib/ops/mod.ts";
 
 const runtime = await gpu();
 

@@ -1,6 +1,6 @@
 import { assertClose, gpu, gradcheck, randomArray } from "../helpers/check.ts";
 import { reduceReference } from "../../kernels/reduce.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import * as T from "../../lib/ops/mod.ts";
 
 await gpu();
 

@@ -1,16 +1,14 @@
 import { deepStrictEqual } from "node:assert/strict";
 import { assertClose, gpu, randomArray } from "../helpers/check.ts";
-import { Params } from "../../lib/gpu/runtime.ts";
 import {
+  declareRowKernel,
   planRowsFor,
-  rowGrid,
-  rowHeader,
-  rowKey,
   type RowPlan,
   rowPrelude,
   rowReduce,
+  runRowKernel,
 } from "../../kernels/rows.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import * as T from "../../lib/ops/mod.ts";
 
 const runtime = await gpu();
 
@@ -29,20 +27,15 @@ Deno.test("planRows: lanes grow with the row on a GPU, one lane per row on a CPU
   deepStrictEqual(pick(planRowsFor(true, 255, 4096, true)), [4, 1024, 64, 64, 1]);
 });
 
-/** Row sums and maxima through rowPrelude + rowReduce, for a given plan. */
-function rowStats(plan: RowPlan, x: T.Tensor): T.Tensor {
-  const out = T.empty([plan.rows, 2], "f32");
-  const kernel = runtime.kernel({
-    name: "row_stats_test",
-    key: `row_stats_test:${rowKey(plan)}`,
-    bindings: ["read", "write"],
-    uniformBytes: 16,
-    code: () => /* wgsl */ `
-${rowHeader(plan)}
-struct P { rows: u32, units: u32 }
-@group(0) @binding(0) var<storage, read> x: array<U>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;
-@group(0) @binding(2) var<uniform> p: P;
+/** Row sums and maxima through rowPrelude + rowReduce. */
+const rowStatsKernel = declareRowKernel("row_stats_test", (plan) => {
+  return {
+    storage: [
+      { name: "x", access: "read", type: plan.elem },
+      { name: "out", access: "read_write", type: "f32" },
+    ],
+    uniforms: { rows: "u32", units: "u32" },
+    body: /* wgsl */ `
 ${rowReduce(plan, "rowSum", "sum")}
 ${rowReduce(plan, "rowMax", "max")}
 @compute @workgroup_size(${plan.groupSize})
@@ -58,13 +51,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   m = rowMax(m, lane, slot);
   if (live && lane == 0u) { out[2u * row] = s; out[2u * row + 1u] = m; }
 }`,
+  };
+});
+
+/** Row sums and maxima of `x` [rows, n] with a given plan. */
+function rowStats(plan: RowPlan, x: T.Tensor): T.Tensor {
+  const out = T.empty([plan.rows, 2], "f32");
+  runRowKernel(runtime, rowStatsKernel, plan, {}, { x: x.buffer, out: out.buffer }, {
+    rows: plan.rows,
+    units: plan.units,
   });
-  runtime.dispatch(
-    kernel,
-    [x.buffer, out.buffer],
-    new Params().u32(plan.rows, plan.units),
-    rowGrid(plan),
-  );
   return out;
 }
 

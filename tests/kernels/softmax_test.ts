@@ -1,6 +1,7 @@
 import { assertClose, gpu, gradcheck, randomArray } from "../helpers/check.ts";
-import { logSoftmax, softmax, type SoftmaxKind, softmaxReference } from "../../kernels/softmax.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import { type SoftmaxKind, softmaxReference } from "../../kernels/softmax.ts";
+import { logSoftmax, softmax } from "../../lib/ops/softmax.ts";
+import * as T from "../../lib/ops/mod.ts";
 import { throws } from "node:assert/strict";
 
 await gpu();

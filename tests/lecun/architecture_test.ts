@@ -6,13 +6,13 @@ import {
   h2Inputs,
   lecunShape,
   parameterLayout,
-} from "../../lib/lecun/architecture.ts";
+} from "../../kernels/lecun/architecture.ts";
 import {
-  fusedLaneTables,
-  fusedWorkgroupBytes,
   laneLayout,
+  laneTables,
   SKIP_SLOT,
-} from "../../kernels/lecun_fused.ts";
+  workgroupBytes,
+} from "../../kernels/lecun/train_kernel.ts";
 
 Deno.test("the 1989 net has 9,760 parameters and 63,660 MACs", () => {
   const shape = lecunShape(1);
@@ -58,11 +58,11 @@ Deno.test("width multipliers scale H1/H2/H3 and reject fractional groups", () =>
   assert.throws(() => lecunShape(0), /4 × width a positive integer/);
 });
 
-Deno.test("the fused trainer's lanes own every parameter exactly once", () => {
+Deno.test("the whole-run kernel's lanes own every parameter exactly once", () => {
   for (const width of [0.5, 1]) {
     const shape = lecunShape(width);
     const lane = laneLayout(shape);
-    const { data, storeAt } = fusedLaneTables(shape);
+    const { data, storeAt } = laneTables(shape);
     const owners = new Array(countParameters(shape)).fill(0);
     const loaded = new Set<number>();
     for (let i = 0; i < storeAt; i++) {
@@ -80,5 +80,5 @@ Deno.test("the fused trainer's lanes own every parameter exactly once", () => {
     );
     assert.equal(loaded.size, owners.length);
   }
-  assert.ok(fusedWorkgroupBytes(lecunShape(1)) <= 16384);
+  assert.ok(workgroupBytes(lecunShape(1)) <= 16384);
 });

@@ -1,17 +1,17 @@
 /**
- * The three implementations of the 1989 net agree: the fused WGSL trainer, the generic-ops
- * version and the float64 reference give the same gradient on the same example.
+ * The 1989 net's gradients: the float64 reference agrees with central finite differences for
+ * every switch (loss, activation, dropout), and the whole-run kernel's gradient is the
+ * reference's.
  */
 import assert from "node:assert/strict";
 import { gpu } from "../helpers/check.ts";
 import { loadDigits1989 } from "../../lib/data/mnist.ts";
-import { lecunShape, PARAMETER_NAMES, parameterLayout } from "../../lib/lecun/architecture.ts";
+import { lecunShape, PARAMETER_NAMES, parameterLayout } from "../../kernels/lecun/architecture.ts";
 import { lecunConfig } from "../../lib/lecun/config.ts";
-import { FusedTrainer, uploadDigits } from "../../lib/lecun/fused.ts";
-import { GenericLecunNet } from "../../lib/lecun/generic.ts";
+import { LecunTrainer, uploadDigits } from "../../lib/lecun/trainer.ts";
 import { initParameters } from "../../lib/lecun/init.ts";
-import { dropoutKeeps } from "../../lib/lecun/noise.ts";
-import { referenceGradient } from "../../lib/lecun/reference.ts";
+import { dropoutKeeps } from "../../lib/random/counter.ts";
+import { referenceGradient } from "../../kernels/lecun/reference.ts";
 
 const device = await gpu();
 const digits = await loadDigits1989({ trainSize: 16 });
@@ -51,50 +51,63 @@ function assertSameGradient(
   }
 }
 
-Deno.test("fused, generic and float64 gradients agree to 1e-5 (MSE, tanh)", async () => {
+Deno.test("the float64 reference gradient agrees with finite differences, every switch", () => {
+  const example = 5;
+  const image = digits.train.images.subarray(example * 256, (example + 1) * 256);
+  const label = digits.train.labels[example];
+  const scale = Float32Array.from(
+    { length: 192 },
+    (_, u) => dropoutKeeps(5, 9, u, 0.25) ? 1 / 0.75 : 0,
+  );
+  const cases = [
+    { loss: "mse", activation: "tanh" },
+    { loss: "ce", activation: "relu", dropoutScale: scale },
+    { loss: "ce", activation: "tanh" },
+  ] as const;
+  for (const options of cases) {
+    const params = Float64Array.from(parameters(12, options.loss === "mse" ? -1 : 0));
+    const { gradient } = referenceGradient(shape, params, image, label, options);
+    const h = 1e-6;
+    for (const name of PARAMETER_NAMES) {
+      const { offset, shape: dims } = layout[name];
+      const size = dims.reduce((a, b) => a * b, 1);
+      for (let k = 0; k < 8; k++) {
+        const i = offset + Math.floor((size * (2 * k + 1)) / 16);
+        const saved = params[i];
+        params[i] = saved + h;
+        const up = referenceGradient(shape, params, image, label, options).loss;
+        params[i] = saved - h;
+        const down = referenceGradient(shape, params, image, label, options).loss;
+        params[i] = saved;
+        const numeric = (up - down) / (2 * h);
+        assert.ok(
+          Math.abs(numeric - gradient[i]) <= 1e-6 + 1e-4 * Math.abs(numeric),
+          `${options.loss}/${options.activation}: d loss / d ${name}[${i - offset}] is ` +
+            `${gradient[i]}, finite differences give ${numeric}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("the whole-run kernel's gradient is the float64 reference's to 1e-5", async () => {
   const example = 3;
   const image = digits.train.images.subarray(example * 256, (example + 1) * 256);
   const label = digits.train.labels[example];
   const params = parameters(11, -1);
   const options = { loss: "mse", activation: "tanh" } as const;
   const expected = referenceGradient(shape, params, image, label, options).gradient;
-
-  const net = GenericLecunNet.fromFlat(shape, params);
-  const generic = await net.gradient(image, label, options);
-  net.dispose();
-  assertSameGradient(generic, expected, 1e-5, "generic");
-
-  // One SGD step with a large learning rate exposes the fused kernel's gradient exactly:
+  // One SGD step with a large learning rate exposes the kernel's gradient exactly:
   // after = fl(p - lr·g) with a fused multiply-add, so (p - after) / lr = g to ~1e-7.
   const lr = 1024;
   const data = uploadDigits(device, digits);
-  const trainer = new FusedTrainer(device, data, [lecunConfig("baseline", { trainSize: 16 })], {
+  const trainer = new LecunTrainer(device, data, [lecunConfig("baseline", { trainSize: 16 })], {
     initial: [params],
   });
   trainer.trainExamples(example, 1, 0, [lr]);
   const after = await trainer.parameters(0);
   trainer.dispose();
   data.dispose();
-  const fused = Float64Array.from(after, (v, i) => (params[i] - v) / lr);
-  assertSameGradient(fused, expected, 1e-5, "fused");
-});
-
-Deno.test("generic and float64 gradients agree with cross-entropy, ReLU and dropout", async () => {
-  const example = 5;
-  const image = digits.train.images.subarray(example * 256, (example + 1) * 256);
-  const label = digits.train.labels[example];
-  const params = parameters(12, 0);
-  const options = { loss: "ce", activation: "relu" } as const;
-  const scale = Float32Array.from(
-    { length: 192 },
-    (_, u) => dropoutKeeps(5, 9, u, 0.25) ? 1 / 0.75 : 0,
-  );
-  const expected = referenceGradient(shape, params, image, label, {
-    ...options,
-    dropoutScale: scale,
-  });
-  const net = GenericLecunNet.fromFlat(shape, params);
-  const generic = await net.gradient(image, label, options, scale);
-  net.dispose();
-  assertSameGradient(generic, expected.gradient, 1e-5, "generic");
+  const trained = Float64Array.from(after, (v, i) => (params[i] - v) / lr);
+  assertSameGradient(trained, expected, 1e-5, "kernel");
 });

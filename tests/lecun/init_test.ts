@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { lecunShape, parameterLayout } from "../../lib/lecun/architecture.ts";
+import { lecunShape, parameterLayout } from "../../kernels/lecun/architecture.ts";
 import { initParameters } from "../../lib/lecun/init.ts";
 
 Deno.test("initialization equals PyTorch's after torch.manual_seed(1337)", () => {

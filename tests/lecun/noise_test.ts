@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { augmentShift, dropoutKeeps, rollImage } from "../../lib/lecun/noise.ts";
+import { augmentShift, rollImage } from "../../lib/lecun/noise.ts";
+import { dropoutKeeps } from "../../lib/random/counter.ts";
 import { hash32, noiseUniform } from "../../lib/random/counter.ts";
 
 Deno.test("noise is a pure function of seed, step and unit", () => {

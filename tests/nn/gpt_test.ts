@@ -7,9 +7,9 @@ import {
   gptCounts,
   gptInitialParameters,
   gptParameterLayout,
-  referenceGptLoss,
 } from "../../lib/nn/mod.ts";
-import { backward, noGrad, tensor } from "../../lib/tensor/mod.ts";
+import { referenceGptLoss } from "./gpt_reference.ts";
+import { backward, noGrad, tensor } from "../../lib/ops/mod.ts";
 import { Rng } from "../../lib/random/xoshiro.ts";
 
 const BASE = { nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 8, vocabSize: 37 } as const;

@@ -1,6 +1,7 @@
 import { assertClose, gpu, randomArray } from "../helpers/check.ts";
 import { AdamW, SGD } from "../../lib/optim/mod.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import { copyInto } from "../../kernels/map.ts";
+import * as T from "../../lib/ops/mod.ts";
 import { backwardWithGrads, disposeAll, makeGrads, makeParams, readAll } from "./params.ts";
 
 const runtime = await gpu();
@@ -27,7 +28,7 @@ Deno.test("parameters are updated in place: same storage, one dispatch per step"
     assertClose(got, values[k].map((v, i) => v - 0.1 * grads[k][i]), { atol: 1e-7 })
   );
   // Values written into a parameter between steps (e.g. a loaded checkpoint) are respected.
-  T.tidy(() => T.copyInto(params[0], T.tensor(new Float32Array(7).fill(2), [7])));
+  T.tidy(() => copyInto(params[0], T.tensor(new Float32Array(7).fill(2), [7])));
   opt.step();
   assertClose(await params[0].toArray(), grads[0].map((g) => 2 - 0.1 * g), { atol: 1e-7 });
   opt.dispose();

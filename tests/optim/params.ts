@@ -5,7 +5,7 @@
  * @module
  */
 import { randomArray } from "../helpers/check.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import * as T from "../../lib/ops/mod.ts";
 
 /** Shapes that are not multiples of any workgroup size. */
 export const AWKWARD_SHAPES: number[][] = [[1], [7], [33, 5], [129], [3, 7, 11], [1000]];

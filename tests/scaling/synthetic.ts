@@ -4,17 +4,10 @@
  * @module
  */
 
+import { mulberry32 } from "../../lib/random/mulberry32.ts";
+
 /** A seeded uniform generator on [0, 1) (mulberry32). */
-export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededUniform = mulberry32;
 
 /** A seeded standard-normal generator (Box–Muller on {@link seededUniform}). */
 export function seededNormal(seed: number): () => number {

@@ -1,5 +1,5 @@
 import { assertClose, gpu } from "../helpers/check.ts";
-import * as T from "../../lib/tensor/mod.ts";
+import * as T from "../../lib/ops/mod.ts";
 
 await gpu();
 

@@ -17,7 +17,7 @@ import {
   tensor,
   tidy,
   zeros,
-} from "../../lib/tensor/mod.ts";
+} from "../../lib/ops/mod.ts";
 import { Rng } from "../../lib/random/xoshiro.ts";
 
 await gpu();

@@ -7,10 +7,10 @@
  * @module
  */
 import { loadDigits1989 } from "../data/mnist.ts";
-import type { BenchResult, BenchSuite } from "../bench/suite.ts";
-import { measure, median } from "../bench/timing.ts";
-import { lecunConfig } from "./config.ts";
-import { FusedTrainer, uploadDigits } from "./fused.ts";
+import type { BenchResult, BenchSuite } from "./suite.ts";
+import { measure, median } from "./timing.ts";
+import { lecunConfig } from "../lecun/config.ts";
+import { LecunTrainer, uploadDigits } from "../lecun/trainer.ts";
 
 /** Runs trained side by side in the many-runs row (fewer on a CPU adapter). */
 function manyRuns(cpu: boolean): number {
@@ -28,7 +28,7 @@ function manyRuns(cpu: boolean): number {
 export const lecunSuite: BenchSuite = {
   name: "lecun",
   description:
-    "LeCun 1989 fused trainer: baseline passes (1 run and many in one dispatch), evaluation",
+    "LeCun 1989 whole-run kernels: baseline passes (1 run and many in one dispatch), evaluation",
   async *run({ gpu, cpu }) {
     const digits = await loadDigits1989();
     const data = uploadDigits(gpu, digits);
@@ -39,7 +39,7 @@ export const lecunSuite: BenchSuite = {
           { length: runs },
           (_, s) => lecunConfig("baseline", { seed: s }),
         );
-        const trainer = new FusedTrainer(gpu, data, configs);
+        const trainer = new LecunTrainer(gpu, data, configs);
         try {
           let pass = 0;
           const t = await measure(gpu, () => trainer.trainPass(pass++ % 23), { repeats: 3 });

@@ -1,28 +1,27 @@
 /**
- * Host side of the fused trainer (`kernels/lecun_fused.ts`): uploads the digits once, keeps the
- * state of many independent runs (one workgroup each) in one buffer, records a pass as a few
- * dispatches, and evaluates all runs on the train and test sets with one parallel dispatch per
- * set.
+ * The 1989 net's trainer over the whole-run kernels (`kernels/lecun/train_kernel.ts`): uploads
+ * the digits once, keeps the state of many independent runs (one workgroup each) in one buffer,
+ * records a pass as a few dispatches, and evaluates all runs on the train and test sets with one
+ * parallel dispatch per set.
  *
  * @module
  */
 import type { GpuBuffer } from "../gpu/pool.ts";
-import { type Gpu, Params } from "../gpu/runtime.ts";
+import type { Gpu } from "../gpu/runtime.ts";
 import type { Digits1989 } from "../data/mnist.ts";
+import { lecunShape, parameterLayout } from "../../kernels/lecun/architecture.ts";
 import {
-  fusedEvalSource,
-  fusedLaneTables,
-  type FusedSpec,
-  fusedStateStride,
-  fusedTrainSource,
-  fusedWorkgroupBytes,
+  laneTables,
   MAX_EXAMPLES_PER_DISPATCH,
-  RUN_CONFIG_WORDS,
-} from "../../kernels/lecun_fused.ts";
-import { lecunShape, parameterLayout } from "./architecture.ts";
+  recordEvaluation,
+  recordTraining,
+  type RunGroupBuffers,
+  runStateStride,
+  type TrainKernelSpec,
+  workgroupBytes,
+} from "../../kernels/lecun/train_kernel.ts";
 import { type LecunConfig, outputBiasInit, passLearningRate } from "./config.ts";
 import { initParameters } from "./init.ts";
-import { ADAM } from "./reference.ts";
 
 /** The digits of one data set on the GPU: train examples first, then test examples. */
 export interface DigitsOnGpu {
@@ -38,7 +37,7 @@ export interface DigitsOnGpu {
 }
 
 /**
- * Uploads a 1989 digit set (train then test) for the fused trainer.
+ * Uploads a 1989 digit set (train then test) for the trainer.
  *
  * @example
  * ```ts
@@ -87,16 +86,16 @@ export interface RunEvaluation {
 }
 
 /**
- * The fused kernel's compile-time choices for a config.
+ * The training kernel's compile-time choices for a config.
  *
  * @example
  * ```ts
- * fusedSpecOf(lecunConfig("modern")).dropout; // true
+ * kernelSpecOf(lecunConfig("modern")).dropout; // true
  * ```
  */
-export function fusedSpecOf(config: LecunConfig): FusedSpec {
+export function kernelSpecOf(config: LecunConfig): TrainKernelSpec {
   return {
-    shape: lecunShape(config.width),
+    width: config.width,
     loss: config.loss,
     activation: config.activation,
     mode: config.optimizer,
@@ -105,27 +104,27 @@ export function fusedSpecOf(config: LecunConfig): FusedSpec {
 }
 
 /**
- * Why the fused trainer cannot run `config` on `gpu` (its width needs more workgroup memory
- * than the adapter has), or null when it can.
+ * Why the trainer cannot run `config` on `gpu` (its width needs more workgroup memory than
+ * the adapter has), or null when it can.
  *
  * @example
  * ```ts
- * fusedUnsupported(gpu, lecunConfig("baseline")); // null
+ * unsupportedWidth(gpu, lecunConfig("baseline")); // null
  * ```
  */
-export function fusedUnsupported(gpu: Gpu, config: LecunConfig): string | null {
+export function unsupportedWidth(gpu: Gpu, config: LecunConfig): string | null {
   const shape = lecunShape(config.width);
-  const need = fusedWorkgroupBytes(shape);
+  const need = workgroupBytes(shape);
   const have = gpu.device.limits.maxComputeWorkgroupStorageSize;
   if (need > have) {
-    return `width ${config.width} needs ${need} bytes of workgroup memory in the fused trainer, ` +
+    return `width ${config.width} needs ${need} bytes of workgroup memory in the trainer's kernels, ` +
       `the adapter allows ${have}`;
   }
   return null;
 }
 
-/** Options of a {@link FusedTrainer}. */
-export interface FusedTrainerOptions {
+/** Options of a {@link LecunTrainer}. */
+export interface LecunTrainerOptions {
   /**
    * Most examples per training dispatch (default 8192, at most `MAX_EXAMPLES_PER_DISPATCH`;
    * bounds the time of one dispatch).
@@ -145,17 +144,18 @@ export interface FusedTrainerOptions {
  *
  * @example
  * ```ts
- * const trainer = new FusedTrainer(gpu, data, [lecunConfig("baseline", { seed: 1 })]);
+ * const trainer = new LecunTrainer(gpu, data, [lecunConfig("baseline", { seed: 1 })]);
  * trainer.trainPass(0);
  * const [result] = await trainer.evaluate();
  * trainer.dispose();
  * ```
  */
-export class FusedTrainer {
+export class LecunTrainer {
   readonly gpu: Gpu;
   readonly configs: readonly LecunConfig[];
-  readonly spec: FusedSpec;
+  readonly spec: TrainKernelSpec;
   readonly data: DigitsOnGpu;
+  readonly #shape: ReturnType<typeof lecunShape>;
   readonly #stride: number;
   readonly #size: number;
   readonly #state: GpuBuffer;
@@ -169,40 +169,41 @@ export class FusedTrainer {
     gpu: Gpu,
     data: DigitsOnGpu,
     configs: readonly LecunConfig[],
-    options: FusedTrainerOptions = {},
+    options: LecunTrainerOptions = {},
   ) {
-    if (configs.length === 0) throw new Error("FusedTrainer: no runs given");
+    if (configs.length === 0) throw new Error("LecunTrainer: no runs given");
     const first = configs[0];
-    const key = fusedTrainSource(fusedSpecOf(first)).key;
+    const key = JSON.stringify(kernelSpecOf(first));
     for (const c of configs) {
-      const k = fusedTrainSource(fusedSpecOf(c)).key;
+      const k = JSON.stringify(kernelSpecOf(c));
       if (k !== key || c.trainSize !== first.trainSize || c.passes !== first.passes) {
         throw new Error(
-          `FusedTrainer: runs must share width, loss, activation, optimizer, dropout on/off, ` +
+          `LecunTrainer: runs must share width, loss, activation, optimizer, dropout on/off, ` +
             `train size and passes (${c.variant} differs from ${first.variant})`,
         );
       }
     }
     if (data.trainCount < first.trainSize) {
       throw new Error(
-        `FusedTrainer: data has ${data.trainCount} train digits, config wants ${first.trainSize}`,
+        `LecunTrainer: data has ${data.trainCount} train digits, config wants ${first.trainSize}`,
       );
     }
-    const reason = fusedUnsupported(gpu, first);
+    const reason = unsupportedWidth(gpu, first);
     if (reason) throw new Error(reason);
     this.gpu = gpu;
     this.configs = configs;
     this.data = data;
-    this.spec = fusedSpecOf(first);
-    this.#size = parameterLayout(this.spec.shape).size;
-    this.#stride = fusedStateStride(this.spec.shape, this.spec.mode);
+    this.spec = kernelSpecOf(first);
+    this.#shape = lecunShape(first.width);
+    this.#size = parameterLayout(this.#shape).size;
+    this.#stride = runStateStride(this.#shape, this.spec.mode);
     this.#examplesPerDispatch = options.examplesPerDispatch ?? 8192;
     if (
       !Number.isInteger(this.#examplesPerDispatch) || this.#examplesPerDispatch < 1 ||
       this.#examplesPerDispatch > MAX_EXAMPLES_PER_DISPATCH
     ) {
       throw new Error(
-        `FusedTrainer: examplesPerDispatch must be an integer from 1 to ` +
+        `LecunTrainer: examplesPerDispatch must be an integer from 1 to ` +
           `${MAX_EXAMPLES_PER_DISPATCH}, got ${this.#examplesPerDispatch}`,
       );
     }
@@ -210,16 +211,16 @@ export class FusedTrainer {
     const state = new Float32Array(configs.length * this.#stride);
     configs.forEach((c, r) => {
       const init = options.initial?.[r] ??
-        initParameters(this.spec.shape, c.seed, outputBiasInit(c.loss));
+        initParameters(this.#shape, c.seed, outputBiasInit(c.loss));
       if (init.length !== this.#size) {
         throw new Error(
-          `FusedTrainer: initial parameters of run ${r} have ${init.length} values, expected ${this.#size}`,
+          `LecunTrainer: initial parameters of run ${r} have ${init.length} values, expected ${this.#size}`,
         );
       }
       state.set(init, r * this.#stride);
     });
     this.#state = gpu.upload(state);
-    this.#tables = gpu.upload(fusedLaneTables(this.spec.shape).data);
+    this.#tables = gpu.upload(laneTables(this.#shape).data);
     const blocks = this.#blocks(first.trainSize) + this.#blocks(data.testCount);
     this.#stats = gpu.pool.acquire(configs.length * blocks * 2 * 4);
   }
@@ -250,50 +251,35 @@ export class FusedTrainer {
     this.#alive();
     if (count > MAX_EXAMPLES_PER_DISPATCH) {
       throw new Error(
-        `FusedTrainer: ${count} examples in one dispatch, at most ${MAX_EXAMPLES_PER_DISPATCH}`,
+        `LecunTrainer: ${count} examples in one dispatch, at most ${MAX_EXAMPLES_PER_DISPATCH}`,
       );
     }
     if (start < 0 || start + count > this.configs[0].trainSize) {
       throw new Error(
-        `FusedTrainer: examples ${start}..${start + count - 1} are outside the ` +
+        `LecunTrainer: examples ${start}..${start + count - 1} are outside the ` +
           `${this.configs[0].trainSize} train digits`,
       );
     }
-    const gpu = this.gpu;
-    const runs = new Uint32Array(this.runs * RUN_CONFIG_WORDS);
-    const asFloat = new Float32Array(runs.buffer);
-    this.configs.forEach((c, r) => {
-      const at = r * RUN_CONFIG_WORDS;
-      asFloat[at] = lrs[r];
-      asFloat[at + 1] = c.optimizer === "adamw" ? c.weightDecay : 0;
-      asFloat[at + 2] = c.dropout;
-      runs[at + 3] = c.augment ? 1 : 0;
-      runs[at + 4] = c.seed >>> 0;
-    });
-    const schedule = new Float32Array(count * 2);
-    for (let e = 0; e < count; e++) {
-      const t = stepBase + e + 1;
-      schedule[2 * e] = 1 / (1 - ADAM.beta1 ** t);
-      schedule[2 * e + 1] = 1 / Math.sqrt(1 - ADAM.beta2 ** t);
-    }
-    const runBuffer = gpu.upload(runs);
-    const scheduleBuffer = gpu.upload(schedule);
-    const kernel = gpu.kernel(fusedTrainSource(this.spec));
-    gpu.dispatch(
-      kernel,
-      [this.data.images, this.data.labels, runBuffer, scheduleBuffer, this.#tables, this.#state],
-      new Params().u32(start, count, stepBase, 0),
-      [this.runs],
+    recordTraining(
+      this.gpu,
+      this.spec,
+      this.#buffers(),
+      this.configs.map((c, r) => ({
+        lr: lrs[r],
+        weightDecay: c.optimizer === "adamw" ? c.weightDecay : 0,
+        dropout: c.dropout,
+        augment: c.augment,
+        seed: c.seed,
+      })),
+      { start, count, stepBase },
     );
-    gpu.pool.release(runBuffer);
-    gpu.pool.release(scheduleBuffer);
   }
 
   /** Evaluates every run on its train digits and the whole test set (loss, misses, error %). */
   async evaluate(): Promise<RunEvaluation[]> {
     this.#alive();
     const gpu = this.gpu;
-    const kernel = gpu.kernel(fusedEvalSource(this.spec));
+    const spec = { width: this.spec.width, loss: this.spec.loss, activation: this.spec.activation };
     const block = this.#evalBlock;
     const trainCount = this.configs[0].trainSize;
     const sets = [
@@ -302,14 +288,10 @@ export class FusedTrainer {
     ];
     let out = 0;
     for (const set of sets) {
-      const blocks = this.#blocks(set.count);
-      gpu.dispatch(
-        kernel,
-        [this.data.images, this.data.labels, this.#tables, this.#state, this.#stats],
-        new Params().u32(block, set.base, set.base + set.count, blocks, this.#stride, 0, out, 0),
-        [blocks, this.runs],
-      );
-      out += this.runs * blocks * 2;
+      out += recordEvaluation(gpu, spec, this.#buffers(), this.#stats, {
+        runs: this.runs,
+        stride: this.#stride,
+      }, { ...set, block, out });
     }
     const stats = new Float32Array(await gpu.read(this.#stats, 0, out * 4));
     const trainBlocks = this.#blocks(trainCount);
@@ -341,12 +323,21 @@ export class FusedTrainer {
     this.gpu.pool.release(this.#stats);
   }
 
+  #buffers(): RunGroupBuffers {
+    return {
+      images: this.data.images,
+      labels: this.data.labels,
+      tables: this.#tables,
+      state: this.#state,
+    };
+  }
+
   #blocks(count: number): number {
     return Math.ceil(count / this.#evalBlock);
   }
 
   #alive(): void {
-    if (this.#disposed) throw new Error("FusedTrainer: used after dispose()");
+    if (this.#disposed) throw new Error("LecunTrainer: used after dispose()");
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * A plain float64 implementation of the 1989 net: forward, loss, backward and the SGD/AdamW
- * updates, loop by loop as the paper describes it. It is the yardstick the fused WGSL trainer
- * and the generic-ops version are tested against.
+ * updates, loop by loop as the paper describes it. It is the yardstick the whole-run WGSL
+ * kernels are tested against (and is itself checked against finite differences).
  *
  * @module
  */
@@ -11,13 +11,15 @@ import {
   h2Inputs,
   INPUT_SIDE,
   KERNEL,
+  type LecunActivation,
+  type LecunLoss,
   type LecunShape,
   OUTPUTS,
   PAD_VALUE,
   parameterLayout,
   TAPS,
 } from "./architecture.ts";
-import type { LecunActivation, LecunLoss } from "./config.ts";
+import { LECUN_ADAM } from "./train_kernel.ts";
 
 /** What the forward pass depends on besides the parameters. */
 export interface ReferenceOptions {
@@ -212,9 +214,6 @@ export function referenceGradient(
   return { loss, output, gradient: g };
 }
 
-/** AdamW's constants (PyTorch defaults). */
-export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
-
 /** Optimizer state of the float64 reference. */
 export interface ReferenceOptimizerState {
   /** Steps taken so far. */
@@ -249,13 +248,13 @@ export function referenceUpdate(
   }
   const m = state.m ??= new Float64Array(params.length);
   const v = state.v ??= new Float64Array(params.length);
-  const bc1 = 1 - ADAM.beta1 ** state.step;
-  const bc2 = 1 - ADAM.beta2 ** state.step;
+  const bc1 = 1 - LECUN_ADAM.beta1 ** state.step;
+  const bc2 = 1 - LECUN_ADAM.beta2 ** state.step;
   for (let i = 0; i < params.length; i++) {
     const g = gradient[i];
     params[i] *= 1 - lr * weightDecay;
-    m[i] = ADAM.beta1 * m[i] + (1 - ADAM.beta1) * g;
-    v[i] = ADAM.beta2 * v[i] + (1 - ADAM.beta2) * g * g;
-    params[i] -= (lr / bc1) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + ADAM.eps);
+    m[i] = LECUN_ADAM.beta1 * m[i] + (1 - LECUN_ADAM.beta1) * g;
+    v[i] = LECUN_ADAM.beta2 * v[i] + (1 - LECUN_ADAM.beta2) * g * g;
+    params[i] -= (lr / bc1) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + LECUN_ADAM.eps);
   }
 }

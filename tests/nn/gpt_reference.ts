@@ -7,11 +7,9 @@
  */
 import { attentionBackwardReference, attentionReference } from "../../kernels/attention.ts";
 import { erf } from "../../kernels/elementwise.ts";
-import { type GptConfig, headSize } from "./config.ts";
-import { gptParameterLayout, sinusoidalPositions } from "./parameters.ts";
-
-/** LayerNorm epsilon (PyTorch's default, as nanoGPT). */
-export const LAYER_NORM_EPS = 1e-5;
+import { LAYER_NORM_EPS } from "../../kernels/layernorm.ts";
+import { type GptConfig, headSize } from "../../lib/nn/config.ts";
+import { gptParameterLayout, sinusoidalPositions } from "../../lib/nn/parameters.ts";
 
 /** Loss, logits and gradients of {@link referenceGptLoss}. */
 export interface ReferenceGptResult {

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { record } from "../lib/tensor/autograd.ts";
-import { contiguousStrides, empty, sizeOf, type Tensor } from "../lib/tensor/tensor.ts";
-import { copyInto, denseCopy, fill } from "./map.ts";
+import { copyInto, denseCopy, fill } from "../../kernels/map.ts";
+import { record } from "./autograd.ts";
+import { contiguousStrides, empty, sizeOf, type Tensor } from "../tensor/tensor.ts";
 import { sumTo } from "./reduce.ts";
 
 function axisOf(x: Tensor, axis: number, op: string): number {

@@ -1,7 +1,8 @@
 /**
- * The fused trainer of the 1989 LeCun net: WGSL that keeps a whole training run inside one
+ * The whole-run kernels of the 1989 LeCun net: WGSL that keeps a training run inside one
  * workgroup and loops over thousands of examples per dispatch (forward, loss, backward and the
- * SGD/AdamW update of every example), plus a forward-only evaluation kernel.
+ * SGD/AdamW update of every example), plus a forward-only evaluation kernel, and the launchers
+ * that record them for many runs at once (one workgroup per run).
  *
  * Layout. A workgroup has one invocation ("lane") per H1 map, and lane `l` also plays H2 map
  * `l`. Every weight lives in the private memory of the lane that uses it, addressed only by
@@ -31,47 +32,50 @@
  * code takes lavapipe tens of seconds per variant the first time; Mesa's shader cache keeps
  * it for later runs.
  *
- * `fusedLaneTables` maps each lane's private slots to the flat parameter layout of
- * `lib/lecun/architecture.ts`; the float64 reference (`lib/lecun/reference.ts`) is the math
- * this code is tested against.
+ * `laneTables` maps each lane's private slots to the flat parameter layout of
+ * `architecture.ts`; the float64 reference (`reference.ts`) is the math this code is tested
+ * against.
  *
  * @module
  */
-import type { KernelSource } from "../lib/gpu/runtime.ts";
+import { declareKernel } from "../../lib/gpu/program.ts";
+import type { GpuBuffer } from "../../lib/gpu/pool.ts";
+import type { Gpu } from "../../lib/gpu/runtime.ts";
+import { COUNTER_RNG_WGSL, COUNTER_STREAM } from "../../lib/random/counter.ts";
 import {
   H1_SIDE,
   h1Fanout,
   H2_SIDE,
   INPUT_SIDE,
   KERNEL,
+  type LecunActivation,
+  type LecunLoss,
+  type LecunOptimizer,
   type LecunShape,
+  lecunShape,
   OUTPUTS,
   parameterLayout,
   TAPS,
-} from "../lib/lecun/architecture.ts";
-import type { LecunActivation, LecunLoss } from "../lib/lecun/config.ts";
-import { NOISE_STREAM } from "../lib/lecun/noise.ts";
-import { COUNTER_RNG_WGSL } from "../lib/random/counter.ts";
+} from "./architecture.ts";
 
-/** The optimizer a fused training kernel applies after every example. */
-export type FusedMode = "sgd" | "adamw";
+/** AdamW's constants in the training kernel (PyTorch's defaults: β 0.9 / 0.999, ε 1e-8). */
+export const LECUN_ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
 
-/** The compile-time choices of a fused training kernel. */
-export interface FusedSpec {
-  shape: LecunShape;
+/** The compile-time choices of a training kernel. */
+export interface TrainKernelSpec {
+  readonly [key: string]: string | number | boolean;
+  /** Width multiplier of the hidden layers (see `lecunShape`). */
+  width: number;
   loss: LecunLoss;
   activation: LecunActivation;
-  mode: FusedMode;
+  /** The optimizer applied after every example. */
+  mode: LecunOptimizer;
   /** Whether dropout on H3's input is compiled in (its probability is per run). */
   dropout: boolean;
 }
 
 /** Words of one run's config in the `runs` buffer of the training kernel. */
 export const RUN_CONFIG_WORDS = 8;
-/** Bytes of the training kernel's uniform params: start, count, step base, zero. */
-export const TRAIN_PARAM_BYTES = 16;
-/** Bytes of the evaluation kernel's uniform params: block, base, end, blocks, stride, zero, out. */
-export const EVAL_PARAM_BYTES = 32;
 /** Table entry meaning "do not store this slot" (a replica of a slot lane 0 stores). */
 export const SKIP_SLOT = 0xffffffff;
 /**
@@ -150,10 +154,10 @@ export interface LaneTables {
  *
  * @example
  * ```ts
- * const tables = fusedLaneTables(lecunShape(1));
+ * const tables = laneTables(lecunShape(1));
  * ```
  */
-export function fusedLaneTables(shape: LecunShape): LaneTables {
+export function laneTables(shape: LecunShape): LaneTables {
   const L = parameterLayout(shape);
   const lane = laneLayout(shape);
   const lanes = shape.maps;
@@ -198,23 +202,23 @@ export function fusedLaneTables(shape: LecunShape): LaneTables {
  *
  * @example
  * ```ts
- * fusedStateStride(lecunShape(1), "adamw"); // 29280
+ * runStateStride(lecunShape(1), "adamw"); // 29280
  * ```
  */
-export function fusedStateStride(shape: LecunShape, mode: FusedMode): number {
+export function runStateStride(shape: LecunShape, mode: LecunOptimizer): number {
   const size = parameterLayout(shape).size;
   return mode === "adamw" ? 3 * size : size;
 }
 
 /**
- * Bytes of workgroup memory a fused kernel of this shape needs.
+ * Bytes of workgroup memory the whole-run kernels of this shape need.
  *
  * @example
  * ```ts
- * fusedWorkgroupBytes(lecunShape(1)); // 10496
+ * workgroupBytes(lecunShape(1)); // 10496
  * ```
  */
-export function fusedWorkgroupBytes(shape: LecunShape): number {
+export function workgroupBytes(shape: LecunShape): number {
   const kp = Math.ceil(shape.hidden / 4) * 4;
   const image = 2 * 256; // double-buffered: the current example and the next one
   const floats = image + shape.maps * shape.fanIn * 16 + shape.maps * kp + shape.maps * 16;
@@ -344,8 +348,8 @@ function copyImageFunction(lanes: number, augment: boolean): string {
   const shift = augment
     ? `var dy = 0; var dx = 0;
   if (augment != 0u) {
-    dy = i32(noise_bits(seed, ${NOISE_STREAM.shiftRows}u, tstep, 0u) % 3u) - 1;
-    dx = i32(noise_bits(seed, ${NOISE_STREAM.shiftCols}u, tstep, 0u) % 3u) - 1;
+    dy = i32(noise_bits(seed, ${COUNTER_STREAM.shiftRows}u, tstep, 0u) % 3u) - 1;
+    dx = i32(noise_bits(seed, ${COUNTER_STREAM.shiftCols}u, tstep, 0u) % 3u) - 1;
   }`
     : "let dy = 0; let dx = 0;";
   const rounds = Array.from({ length: Math.ceil(64 / lanes) }, (_, k) => `
@@ -528,7 +532,7 @@ function forwardCode(
       lines.push(`    h2[${q}] = ${act(`z.${comp}`)};`);
       if (dropout) {
         lines.push(
-          `    dm[${q}] = select(0.0, drop_scale, noise_uniform(seed, ${NOISE_STREAM.dropout}u, cur_step, lane * 16u + ${q}u) >= drop_p);`,
+          `    dm[${q}] = select(0.0, drop_scale, dropout_keeps(seed, cur_step, lane * 16u + ${q}u, drop_p));`,
         );
         lines.push(`    h2d[${q}] = h2[${q}] * dm[${q}];`);
       } else {
@@ -588,48 +592,51 @@ function forwardCode(
 // Training.
 
 /** The WGSL statement applying gradient `g` (a variable name) to private slot `i`. */
-function updateStatement(mode: FusedMode, i: number, g: string): string {
+function updateStatement(mode: LecunOptimizer, i: number, g: string): string {
   if (mode === "sgd") return `S[${i}] = fma(-lr, ${g}, S[${i}]);`;
-  return `{ let m = fma(0.9, Mo[${i}], 0.1 * ${g}); let v = fma(0.999, Ve[${i}], 0.001 * ${g} * ${g}); ` +
-    `Mo[${i}] = m; Ve[${i}] = v; S[${i}] = S[${i}] * decay - step_size * m / fma(sqrt(v), inv_sqrt_bc2, 1e-8); }`;
+  const { beta1, beta2, eps } = LECUN_ADAM;
+  const rest = (beta: number) => Number((1 - beta).toPrecision(12)); // 0.1, not 0.0999…98
+  return `{ let m = fma(${beta1}, Mo[${i}], ${rest(beta1)} * ${g}); ` +
+    `let v = fma(${beta2}, Ve[${i}], ${rest(beta2)} * ${g} * ${g}); ` +
+    `Mo[${i}] = m; Ve[${i}] = v; S[${i}] = S[${i}] * decay - step_size * m / fma(sqrt(v), inv_sqrt_bc2, ${eps}); }`;
 }
 
 /**
- * The fused training kernel: one workgroup per run (`workgroup_id.x` = run), trains examples
+ * The training kernel: one workgroup per run (`workgroup_id.x` = run), trains examples
  * `start .. start+count-1` of the train set in order, batch size 1.
  *
- * Bindings: images (f32, 256 per example), labels (u32), runs (per run: lr, weight decay,
+ * Buffers: images (f32, 256 per example), labels (u32), runs (per run: lr, weight decay,
  * dropout, augment, seed, -, -, -), schedule (per example of the dispatch: AdamW's 1/(1-β1^t)
- * and 1/√(1-β2^t)), tables (`fusedLaneTables`), state (per run `fusedStateStride` floats),
- * uniform {start, count, step base, zero}.
+ * and 1/√(1-β2^t)), tables (`laneTables`), state (per run `runStateStride` floats); uniforms
+ * {start, count, step base, zero}.
  *
  * @example
  * ```ts
- * const kernel = gpu.kernel(fusedTrainSource({ shape: lecunShape(1), loss: "mse",
- *   activation: "tanh", mode: "sgd", dropout: false }));
+ * const kernel = gpu.kernel(trainKernel, { width: 1, loss: "mse", activation: "tanh",
+ *   mode: "sgd", dropout: false });
  * ```
  */
-export function fusedTrainSource(spec: FusedSpec): KernelSource {
-  const { shape, loss, mode, dropout } = spec;
-  const key = `lecun_train:${shape.width}:${loss}:${spec.activation}:${mode}:${
-    dropout ? "drop" : "nodrop"
-  }`;
-  return {
-    name: "lecun_train",
-    key,
-    bindings: ["read", "read", "read", "read", "read", "write"],
-    uniformBytes: TRAIN_PARAM_BYTES,
-    code: () => trainCode(spec),
-  };
-}
+export const trainKernel = declareKernel("lecun_train", (spec: TrainKernelSpec) => ({
+  storage: [
+    { name: "images", access: "read", type: "f32" },
+    { name: "labels", access: "read", type: "u32" },
+    { name: "runs", access: "read", type: "u32" },
+    { name: "schedule", access: "read", type: "vec2<f32>" },
+    { name: "tables", access: "read", type: "u32" },
+    { name: "state", access: "read_write", type: "f32" },
+  ],
+  uniforms: { start: "u32", count: "u32", step_base: "u32", zero: "u32" },
+  body: trainCode(spec),
+}));
 
-function trainCode(spec: FusedSpec): string {
-  const { shape, loss, mode, dropout } = spec;
+function trainCode(spec: TrainKernelSpec): string {
+  const { loss, mode, dropout } = spec;
+  const shape = lecunShape(spec.width);
   const { fanIn, hidden, maps } = shape;
   const lane = laneLayout(shape);
   const params = parameterLayout(shape).size;
-  const stride = fusedStateStride(shape, mode);
-  const tables = fusedLaneTables(shape);
+  const stride = runStateStride(shape, mode);
+  const tables = laneTables(shape);
   const { grad } = activation(spec.activation);
   const split = new FunctionSplitter("f");
   const fwd = forwardCode(split, shape, lane, spec.activation, loss, dropout);
@@ -799,15 +806,7 @@ var<private> drop_scale: f32;
 var<private> seed: u32;
 var<private> augment: u32;
 var<private> cur_step: u32;
-var<private> zero: u32;
-struct Params { start: u32, count: u32, step_base: u32, zero: u32 }
-@group(0) @binding(0) var<storage, read> images: array<f32>;
-@group(0) @binding(1) var<storage, read> labels: array<u32>;
-@group(0) @binding(2) var<storage, read> runs: array<u32>;
-@group(0) @binding(3) var<storage, read> schedule: array<vec2<f32>>;
-@group(0) @binding(4) var<storage, read> tables: array<u32>;
-@group(0) @binding(5) var<storage, read_write> state: array<f32>;
-@group(0) @binding(6) var<uniform> params: Params;`;
+var<private> zero: u32;`;
   const base = `run * ${stride}u`;
   const offsetLoads = Array.from(
     { length: fanIn },
@@ -848,7 +847,7 @@ ${
 @compute @workgroup_size(${maps})
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
   lane = lid;
-  zero = params.zero;
+  zero = p.zero;
   let run = wg.x;
   let cfg = run * ${RUN_CONFIG_WORDS}u;
   lr = bitcast<f32>(runs[cfg]);
@@ -859,12 +858,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
   seed = runs[cfg + 4u];
   ${offsetLoads}
   load_state(run);
-  copy_image(params.start, params.step_base, 0u);
+  copy_image(p.start, p.step_base, 0u);
   workgroupBarrier();
-  for (var e = 0u; e < params.count; e++) {
+  for (var e = 0u; e < p.count; e++) {
     img_at = (e & 1u) * 64u;
-    cur_step = params.step_base + e;
-    label = labels[params.start + e];
+    cur_step = p.step_base + e;
+    label = labels[p.start + e];
     let sched = schedule[e];
     step_size = lr * sched.x;
     inv_sqrt_bc2 = sched.y;
@@ -874,7 +873,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     workgroupBarrier();
     ${fwd.p3}
     ${p3Calls}
-    if (e + 1u < params.count) { copy_image(params.start + e + 1u, cur_step + 1u, 64u - img_at); }
+    if (e + 1u < p.count) { copy_image(p.start + e + 1u, cur_step + 1u, 64u - img_at); }
     workgroupBarrier();
     ${p4Calls}
   }
@@ -887,8 +886,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
 // Evaluation.
 
 /** The compile-time choices of an evaluation kernel. */
-export interface FusedEvalSpec {
-  shape: LecunShape;
+export interface EvalKernelSpec {
+  readonly [key: string]: string | number | boolean;
+  width: number;
   loss: LecunLoss;
   activation: LecunActivation;
 }
@@ -898,26 +898,37 @@ export interface FusedEvalSpec {
  * examples `base + b·block ..` (at most `block`, ending before `end`) and writes the summed
  * loss and the number of misses (argmax ≠ label) to `stats[out + (r·blocks + b)·2 + 0|1]`.
  *
- * Bindings: images, labels, tables, state (read: parameters at `r·stride`), stats (f32),
- * uniform {block, base, end, blocks, stride, zero, out, -}.
+ * Buffers: images, labels, tables, state (read: parameters at `r·stride`), stats (f32);
+ * uniforms {block, base, end, blocks, stride, zero, out}.
  *
  * @example
  * ```ts
- * const kernel = gpu.kernel(fusedEvalSource({ shape: lecunShape(1), loss: "mse", activation: "tanh" }));
+ * const kernel = gpu.kernel(evalKernel, { width: 1, loss: "mse", activation: "tanh" });
  * ```
  */
-export function fusedEvalSource(spec: FusedEvalSpec): KernelSource {
-  return {
-    name: "lecun_eval",
-    key: `lecun_eval:${spec.shape.width}:${spec.loss}:${spec.activation}`,
-    bindings: ["read", "read", "read", "read", "write"],
-    uniformBytes: EVAL_PARAM_BYTES,
-    code: () => evalCode(spec),
-  };
-}
+export const evalKernel = declareKernel("lecun_eval", (spec: EvalKernelSpec) => ({
+  storage: [
+    { name: "images", access: "read", type: "f32" },
+    { name: "labels", access: "read", type: "u32" },
+    { name: "tables", access: "read", type: "u32" },
+    { name: "state", access: "read", type: "f32" },
+    { name: "stats", access: "read_write", type: "f32" },
+  ],
+  uniforms: {
+    block: "u32",
+    base: "u32",
+    end: "u32",
+    blocks: "u32",
+    stride: "u32",
+    zero: "u32",
+    out: "u32",
+  },
+  body: evalCode(spec),
+}));
 
-function evalCode(spec: FusedEvalSpec): string {
-  const { shape, loss } = spec;
+function evalCode(spec: EvalKernelSpec): string {
+  const { loss } = spec;
+  const shape = lecunShape(spec.width);
   const lane = laneLayout(shape);
   const split = new FunctionSplitter("e");
   const fwd = forwardCode(split, shape, lane, spec.activation, loss, false);
@@ -950,15 +961,8 @@ function evalCode(spec: FusedEvalSpec): string {
   const extra = `
 var<private> loss_sum: f32;
 var<private> misses: f32;
-var<private> zero: u32;
-struct Params { block: u32, base: u32, end: u32, blocks: u32, stride: u32, zero: u32, out: u32, p0: u32 }
-@group(0) @binding(0) var<storage, read> images: array<f32>;
-@group(0) @binding(1) var<storage, read> labels: array<u32>;
-@group(0) @binding(2) var<storage, read> tables: array<u32>;
-@group(0) @binding(3) var<storage, read> state: array<f32>;
-@group(0) @binding(4) var<storage, read_write> stats: array<f32>;
-@group(0) @binding(5) var<uniform> params: Params;`;
-  const tables = fusedLaneTables(shape);
+var<private> zero: u32;`;
+  const tables = laneTables(shape);
   const offsetLoads = Array.from(
     { length: shape.fanIn },
     (_, s) => `soff[${s}] = tables[${tables.offsetsAt}u + lane * ${2 * shape.fanIn}u + ${s}u];`,
@@ -970,17 +974,17 @@ ${split.functions.join("\n")}
 ${rotationFunctions(lane, null)}
 
 fn load_state(run: u32) {
-  let at = run * params.stride;
+  let at = run * p.stride;
 ${loadState("S", lane, "at")}
 }
 
 @compute @workgroup_size(${shape.maps})
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: vec3<u32>) {
   lane = lid;
-  zero = params.zero;
+  zero = p.zero;
   let run = wg.y;
-  let first = params.base + wg.x * params.block;
-  let count = min(params.block, params.end - first);
+  let first = p.base + wg.x * p.block;
+  let count = min(p.block, p.end - first);
   ${offsetLoads}
   load_state(run);
   loss_sum = 0.0;
@@ -999,10 +1003,123 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wg: ve
     ${p3Calls}
   }
   if (lane == 0u) {
-    let at = params.out + (run * params.blocks + wg.x) * 2u;
+    let at = p.out + (run * p.blocks + wg.x) * 2u;
     stats[at] = loss_sum;
     stats[at + 1u] = misses;
   }
 }
 `;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Launchers.
+
+/** What one run trains with that may differ between the runs of one dispatch. */
+export interface RunSettings {
+  /** Learning rate of this dispatch's examples. */
+  lr: number;
+  /** AdamW's decoupled weight decay (0 for SGD). */
+  weightDecay: number;
+  /** Dropout probability on H3's input. */
+  dropout: number;
+  /** Random ±1 px shifts of the input. */
+  augment: boolean;
+  /** Seed of the shifts and dropout masks. */
+  seed: number;
+}
+
+/** The buffers every dispatch of a group of runs binds. */
+export interface RunGroupBuffers {
+  /** 256 floats per example, train digits first. */
+  images: GpuBuffer;
+  /** One u32 label per example. */
+  labels: GpuBuffer;
+  /** {@link laneTables} of the shape. */
+  tables: GpuBuffer;
+  /** Per run {@link runStateStride} floats: parameters, then AdamW's moments. */
+  state: GpuBuffer;
+}
+
+/**
+ * Records training of every run on train digits `start .. start+count-1` (one workgroup per
+ * run); `stepBase` numbers the first of them (global step, from 0) for the noise and AdamW's
+ * bias correction.
+ *
+ * @example
+ * ```ts
+ * recordTraining(gpu, spec, buffers, runs, { start: 0, count: 7291, stepBase: 0 });
+ * ```
+ */
+export function recordTraining(
+  gpu: Gpu,
+  spec: TrainKernelSpec,
+  buffers: RunGroupBuffers,
+  runs: readonly RunSettings[],
+  examples: { start: number; count: number; stepBase: number },
+): void {
+  const { start, count, stepBase } = examples;
+  if (count > MAX_EXAMPLES_PER_DISPATCH) {
+    throw new Error(
+      `lecun: ${count} examples in one dispatch, at most ${MAX_EXAMPLES_PER_DISPATCH}`,
+    );
+  }
+  const words = new Uint32Array(runs.length * RUN_CONFIG_WORDS);
+  const asFloat = new Float32Array(words.buffer);
+  runs.forEach((run, r) => {
+    const at = r * RUN_CONFIG_WORDS;
+    asFloat[at] = run.lr;
+    asFloat[at + 1] = run.weightDecay;
+    asFloat[at + 2] = run.dropout;
+    words[at + 3] = run.augment ? 1 : 0;
+    words[at + 4] = run.seed >>> 0;
+  });
+  const schedule = new Float32Array(count * 2);
+  for (let e = 0; e < count; e++) {
+    const t = stepBase + e + 1;
+    schedule[2 * e] = 1 / (1 - LECUN_ADAM.beta1 ** t);
+    schedule[2 * e + 1] = 1 / Math.sqrt(1 - LECUN_ADAM.beta2 ** t);
+  }
+  const runBuffer = gpu.upload(words);
+  const scheduleBuffer = gpu.upload(schedule);
+  gpu.run(
+    trainKernel,
+    spec,
+    { ...buffers, runs: runBuffer, schedule: scheduleBuffer },
+    { start, count, step_base: stepBase, zero: 0 },
+    [runs.length],
+  );
+  gpu.pool.release(runBuffer);
+  gpu.pool.release(scheduleBuffer);
+}
+
+/**
+ * Records the evaluation of `runs` runs (states `stride` floats apart) on examples
+ * `base .. base+count-1` in blocks of `block`, writing per (run, block) the summed loss and
+ * misses into `stats` from float `out`; returns the floats written.
+ *
+ * @example
+ * ```ts
+ * const stride = runStateStride(lecunShape(1), "sgd");
+ * recordEvaluation(gpu, spec, buffers, stats, { runs: 1, stride }, { base: 0, count: 7291, block: 128, out: 0 });
+ * ```
+ */
+export function recordEvaluation(
+  gpu: Gpu,
+  spec: EvalKernelSpec,
+  buffers: RunGroupBuffers,
+  stats: GpuBuffer,
+  { runs, stride }: { runs: number; stride: number },
+  set: { base: number; count: number; block: number; out: number },
+): number {
+  const blocks = Math.ceil(set.count / set.block);
+  gpu.run(evalKernel, spec, { ...buffers, stats }, {
+    block: set.block,
+    base: set.base,
+    end: set.base + set.count,
+    blocks,
+    stride,
+    zero: 0,
+    out: set.out,
+  }, [blocks, runs]);
+  return runs * blocks * 2;
 }

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { type GradNode, keep, Tensor, tidy } from "./tensor.ts";
+import { denseCopy, fill, mapInPlace } from "../../kernels/map.ts";
+import { type GradNode, keep, Tensor, tidy } from "../tensor/tensor.ts";
 
 let gradEnabled = true;
 
@@ -116,7 +117,7 @@ export function backward(output: Tensor, options: BackwardOptions = {}): void {
   const order = topologicalOrder(output);
   const grads = new Map<Tensor, Tensor>();
   noGrad(() => {
-    grads.set(output, keep(options.grad ? hooks.copy(options.grad) : hooks.ones(output)));
+    grads.set(output, keep(options.grad ? denseCopy(options.grad) : fill(output.shape, 1)));
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i];
       const node = t.node!;
@@ -181,32 +182,12 @@ function checkGradShape(op: string, input: Tensor, grad: Tensor): void {
 function owned(grad: Tensor, taken: Set<Tensor>): Tensor {
   const exclusive = grad.isContiguous && grad.offset === 0 && grad.storage.refs === 1;
   if (exclusive && !taken.has(grad)) return grad;
-  return hooks.copy(grad);
+  return denseCopy(grad);
 }
 
 /** `into += g` in place; disposes `g`. */
 function accumulate(into: Tensor, g: Tensor): Tensor {
-  hooks.addInPlace(into, g);
+  mapInPlace("accumulate", "a + b", into, g);
   g.dispose();
   return into;
-}
-
-/** Kernels backward needs, installed by the elementwise kernels (which import this module). */
-export interface AutogradKernels {
-  /** `into += g` for same-shape tensors, `into` dense and exclusively owned. */
-  addInPlace: (into: Tensor, g: Tensor) => void;
-  /** A tensor of ones shaped like `like`. */
-  ones: (like: Tensor) => Tensor;
-  /** A dense copy. */
-  copy: (t: Tensor) => Tensor;
-}
-
-const missing = (): never => {
-  throw new Error("autograd kernels not loaded: import lib/tensor/mod.ts");
-};
-const hooks: AutogradKernels = { addInPlace: missing, ones: missing, copy: missing };
-
-/** Installs the kernels backward needs (see {@link AutogradKernels}). */
-export function setAutogradKernels(kernels: AutogradKernels): void {
-  Object.assign(hooks, kernels);
 }

@@ -11,6 +11,13 @@
  * @module
  */
 
+/** Loss on the 10 outputs: mean squared error after tanh, or softmax cross-entropy. */
+export type LecunLoss = "mse" | "ce";
+/** Hidden-layer nonlinearity. */
+export type LecunActivation = "tanh" | "relu";
+/** Optimizer (batch size 1): plain SGD or AdamW. */
+export type LecunOptimizer = "sgd" | "adamw";
+
 /** Side of the input digits. */
 export const INPUT_SIDE = 16;
 /** Side of H1's maps. */
