@@ -197,7 +197,7 @@ function run(
 
 /**
  * Forward into `out` (a [B, H, T, D] view of any strides); returns the per-row logsumexp
- * [B, H, T] of the scaled, masked scores, which backward needs.
+ * [B, H, T] of the scaled, masked scores, which backward needs (written into `into` when given).
  *
  * @example
  * ```ts
@@ -209,9 +209,15 @@ export function attentionForward(
   dims: AttentionDims,
   heads: AttentionHeads,
   out: Tensor,
+  into?: Tensor,
 ): Tensor {
   const { q, k, v } = heads;
-  const lse = empty([dims.b, dims.h, dims.t], "f32", gpu);
+  if (into && (!into.isContiguous || into.size !== dims.b * dims.h * dims.t)) {
+    throw new Error(
+      `causalAttention: the logsumexp must be a dense [${dims.b}, ${dims.h}, ${dims.t}]`,
+    );
+  }
+  const lse = into ?? empty([dims.b, dims.h, dims.t], "f32", gpu);
   const variant = variantFor(gpu, dims.d, [q, k, v, out], 2, 0);
   run(gpu, attentionForwardKernel, variant, dims, { q, k, v, o: out, lse }, { ...heads, o: out });
   return lse;
@@ -245,6 +251,21 @@ export function attentionBackward(
   const keyValue = variantFor(gpu, dims.d, all, 4, 8);
   run(gpu, attentionKeyValueGradKernel, keyValue, dims, { q, k, v, g, stats, dk, dv }, operands);
   stats.dispose();
+}
+
+/**
+ * The [B, H, T, D] view of the head-split columns `[at, at + H·D)` of a [B, T, ·] tensor (for
+ * a stacked q/k/v projection: q at 0, k at C, v at 2C); no copy.
+ *
+ * @example
+ * ```ts
+ * const k = headView(qkv, heads, d, heads * d);
+ * ```
+ */
+export function headView(x: Tensor, heads: number, d: number, at: number): Tensor {
+  const [b, t] = x.shape;
+  const [s0, s1, s2] = x.strides;
+  return x.view([b, heads, t, d], [s0, d * s2, s1, s2], x.offset + at * s2);
 }
 
 // ---------------------------------------------------------------------------------------------

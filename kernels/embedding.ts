@@ -2,41 +2,24 @@
  * Embedding lookup kernels, forward and backward side by side, with float64 references (the
  * op with autograd is `embedding` in `lib/ops/embedding.ts`).
  *
- * Forward copies row `ids[i]` of `weight` [V, D] to output row i (one kernel, `rows.ts`
- * layout, 4-wide loads when D allows).
+ * Forward copies row `ids[i]` of `weight` [V, D] to output row i, optionally adding the row's
+ * position embedding (row `i % T` of a [T, D] table): one kernel, `rows.ts` layout, 4-wide
+ * loads when D allows. With a runs axis (rows in R runs of `rowsPerRun`), each run reads its own
+ * tables ([R, V, D] and [R, T, D]).
  *
- * Backward must add every output-gradient row into the `weight` row of its id, and must be
- * bitwise reproducible. Float atomics would make the order of the additions (hence the
- * rounding) vary from run to run, so the backward is a deterministic counting sort of the
- * positions by id followed by a segmented sum that adds each id's rows in position order:
- *
- * 1. `ranks`: the positions are cut into chunks of 256; per chunk one workgroup loads the ids
- *    into workgroup memory and gives each position its rank among the equal ids before it in
- *    the chunk (a scan of the chunk up to the position), and the chunk's count per id as the
- *    largest rank + 1 (an integer `atomicMax`: the same result in any order).
- * 2. `chunk_prefix` and `bucket_scan`: the [chunks, V] counts become, per id, exclusive
- *    prefixes over chunks (one invocation per id), and the per-id totals become bucket starts
- *    (an exclusive scan in one workgroup).
- * 3. `place`: position i goes to `bucket[id] + before-in-earlier-chunks + rank`, so each
- *    bucket lists its positions in increasing order: a stable sort, identical on every run.
- * 4. `sum`: one workgroup per (id, 64 columns) adds its bucket's gradient rows in that order
- *    and writes the weight-gradient row (zero for ids that do not occur) — every row written
- *    exactly once, so no zero-fill and no atomics.
- *
- * Why not the alternatives: sorting on the CPU needs the ids on the host, which a GPU tensor
- * does not have without a readback that stalls the step; integer atomics for the placement
- * would order positions within a bucket by thread timing; a dense one-hot matmul costs
- * V·N·D multiply-adds (3.2 GFLOP at V=256, N=16384, D=384) against N·D adds here. The sort
- * costs O(N·256 + V·chunks) integer work, small beside the N·D float reads. Measured on
- * lavapipe (2 cores) at V=256, N=16384, D=384: forward ≈ 9 ms, forward + backward ≈ 40 ms.
- *
- * Ids outside [0, V) give NaN output rows and are skipped by backward (the kernel cannot
- * raise; NaN makes the mistake visible in the loss).
+ * Backward must add every output-gradient row into the table row of its id, and must be bitwise
+ * reproducible: float atomics would make the order of the additions (hence the rounding) vary
+ * from run to run. So one kernel gives each (run, id, column chunk) a workgroup that walks its
+ * run's positions in order and adds the gradient rows whose id matches — a fixed order, no
+ * atomics — and each (run, position, chunk) of a learned position table a workgroup that sums
+ * that position over the batch. It does V·positions id comparisons: cheap for byte and small
+ * BPE vocabularies (the sizes this project trains), quadratic for very large ones.
  *
  * @module
  */
 import { FLAT_GROUP, grid1d } from "../lib/gpu/grid.ts";
-import { declareKernel } from "../lib/gpu/program.ts";
+import { declareKernel, type StorageDecl } from "../lib/gpu/program.ts";
+import type { GpuBuffer } from "../lib/gpu/pool.ts";
 import { empty, type Tensor } from "../lib/tensor/tensor.ts";
 import {
   alignedForVec4,
@@ -47,33 +30,49 @@ import {
   runRowKernel,
 } from "./rows.ts";
 
-/** Positions per chunk of the counting sort (one workgroup each). */
-const CHUNK = 256;
-/** Workgroup size of the prefix and scan kernels. */
-const SCAN_GROUP = 256;
-/** Columns (loads) per workgroup of the segmented sum. */
+/** Columns (loads) per workgroup of the backward. */
 const SUM_GROUP = 64;
+/** Mesa's lavapipe silently stops a loop after this many iterations per invocation. */
+const LAVAPIPE_LOOP_LIMIT = 65535;
 
-const embeddingKernel = declareRowKernel("embedding", (plan) => {
+const embeddingKernel = declareRowKernel<{ positions: boolean }>("embedding", (plan, c) => {
   const lanes = plan.lanes;
   const elem = plan.elem;
+  const storage: StorageDecl[] = [
+    { name: "w", access: "read", type: elem },
+    { name: "ids", access: "read", type: "i32" },
+  ];
+  if (c.positions) storage.push({ name: "pos", access: "read", type: elem });
+  storage.push({ name: "out", access: "read_write", type: elem });
+  const add = c.positions ? " + pos[ps + j]" : "";
   return {
-    storage: [
-      { name: "w", access: "read", type: elem },
-      { name: "ids", access: "read", type: "i32" },
-      { name: "out", access: "read_write", type: elem },
-    ],
-    uniforms: { rows: "u32", units: "u32", vocab: "u32", idOff: "u32", wOff: "u32", nan: "f32" },
+    storage,
+    uniforms: {
+      rows: "u32",
+      units: "u32",
+      vocab: "u32",
+      idOff: "u32",
+      wOff: "u32",
+      wRunStride: "u32",
+      posOff: "u32",
+      posRunStride: "u32",
+      context: "u32",
+      rowsPerRun: "u32",
+      outOff: "u32",
+      nan: "f32",
+    },
     body: /* wgsl */ `
 @compute @workgroup_size(${plan.groupSize})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   ${rowPrelude(plan)}
   if (!live) { return; }
+  let run = row / p.rowsPerRun;
   let id = ids[p.idOff + row];
-  let os = row * p.units;
+  let os = p.outOff + row * p.units;
+  let ps = p.posOff + run * p.posRunStride + (row % p.context) * p.units;
   if (id >= 0 && id < i32(p.vocab)) {
-    let ws = p.wOff + u32(id) * p.units;
-    for (var j = lane; j < units; j += ${lanes}u) { out[os + j] = w[ws + j]; }
+    let ws = p.wOff + run * p.wRunStride + u32(id) * p.units;
+    for (var j = lane; j < units; j += ${lanes}u) { out[os + j] = w[ws + j]${add}; }
   } else {
     for (var j = lane; j < units; j += ${lanes}u) { out[os + j] = U(p.nan); }
   }
@@ -81,241 +80,220 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   };
 });
 
-/** Step 1: per chunk, each position's rank among equal ids before it, and counts per id. */
-const ranksKernel = declareKernel("embedding_backward_ranks", () => ({
-  storage: [
-    { name: "ids", access: "read", type: "i32" },
-    { name: "ranks", access: "read_write", type: "u32" },
-    { name: "counts", access: "read_write", type: "atomic<u32>" },
-  ],
-  uniforms: { n: "u32", vocab: "u32", idOff: "u32" },
-  body: /* wgsl */ `
-var<workgroup> chunkIds: array<i32, ${CHUNK}>;
-@compute @workgroup_size(${CHUNK})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let chunk = ${FLAT_GROUP};
-  let i = chunk * ${CHUNK}u + lid;
-  var id = -1;
-  if (i < p.n) { id = ids[p.idOff + i]; }
-  let valid = id >= 0 && id < i32(p.vocab);
-  chunkIds[lid] = select(-1, id, valid);
-  for (var v = lid; v < p.vocab; v += ${CHUNK}u) { atomicStore(&counts[chunk * p.vocab + v], 0u); }
-  workgroupBarrier();
-  storageBarrier();
-  if (valid) {
-    var before = 0u;
-    for (var k = 0u; k < lid; k++) { before += select(0u, 1u, chunkIds[k] == id); }
-    ranks[i] = before;
-    // The count is the largest rank + 1: an integer maximum, the same whatever the order.
-    atomicMax(&counts[chunk * p.vocab + u32(id)], before + 1u);
-  }
-}`,
-}));
-
-/**
- * Step 2a (one invocation per id): the id's counts over chunks become exclusive prefixes, in
- * place, and `starts[v]` its total.
- */
-const chunkPrefixKernel = declareKernel("embedding_backward_chunk_prefix", () => ({
-  storage: [
-    { name: "counts", access: "read_write", type: "u32" },
-    { name: "starts", access: "read_write", type: "u32" },
-  ],
-  uniforms: { vocab: "u32", chunks: "u32" },
-  body: /* wgsl */ `
-@compute @workgroup_size(${SCAN_GROUP})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let v = ${FLAT_GROUP} * ${SCAN_GROUP}u + lid;
-  if (v >= p.vocab) { return; }
-  var run = 0u;
-  for (var c = 0u; c < p.chunks; c++) {
-    let k = c * p.vocab + v;
-    let count = counts[k];
-    counts[k] = run;
-    run += count;
-  }
-  starts[v] = run;
-}`,
-}));
-
-/**
- * Step 2b (one workgroup): the per-id totals become bucket starts (exclusive scan, in place);
- * `starts[V]` is the number of valid positions.
- */
-const bucketScanKernel = declareKernel("embedding_backward_bucket_scan", () => ({
-  storage: [{ name: "starts", access: "read_write", type: "u32" }],
-  uniforms: { vocab: "u32" },
-  body: /* wgsl */ `
-var<workgroup> sums: array<u32, ${SCAN_GROUP}>;
-@compute @workgroup_size(${SCAN_GROUP})
-fn main(@builtin(local_invocation_index) lid: u32) {
-  let per = (p.vocab + ${SCAN_GROUP - 1}u) / ${SCAN_GROUP}u;
-  let first = min(p.vocab, lid * per);
-  let last = min(p.vocab, first + per);
-  var total = 0u;
-  for (var v = first; v < last; v++) { total += starts[v]; }
-  sums[lid] = total;
-  workgroupBarrier();
-  for (var h = 1u; h < ${SCAN_GROUP}u; h <<= 1u) {
-    var add = 0u;
-    if (lid >= h) { add = sums[lid - h]; }
-    workgroupBarrier();
-    sums[lid] += add;
-    workgroupBarrier();
-  }
-  var run = sums[lid] - total;
-  for (var v = first; v < last; v++) {
-    let t = starts[v];
-    starts[v] = run;
-    run += t;
-  }
-  if (lid == ${SCAN_GROUP - 1}u) { starts[p.vocab] = sums[lid]; }
-}`,
-}));
-
-/** Step 3: each valid position to its place in its id's bucket. */
-const placeKernel = declareKernel("embedding_backward_place", () => ({
-  storage: [
-    { name: "ids", access: "read", type: "i32" },
-    { name: "ranks", access: "read", type: "u32" },
-    { name: "counts", access: "read", type: "u32" },
-    { name: "starts", access: "read", type: "u32" },
-    { name: "sorted", access: "read_write", type: "u32" },
-  ],
-  uniforms: { n: "u32", vocab: "u32", idOff: "u32" },
-  body: /* wgsl */ `
-@compute @workgroup_size(${CHUNK})
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let chunk = ${FLAT_GROUP};
-  let i = chunk * ${CHUNK}u + lid;
-  if (i >= p.n) { return; }
-  let id = ids[p.idOff + i];
-  if (id < 0 || id >= i32(p.vocab)) { return; }
-  let v = u32(id);
-  sorted[starts[v] + counts[chunk * p.vocab + v] + ranks[i]] = i;
-}`,
-}));
-
-/** Step 4: weight-gradient row v = Σ of gradient rows of v's bucket, in position order. */
-const sumKernel = declareKernel("embedding_backward_sum", (c: { width: 1 | 4 }) => {
-  const type = rowElement(c.width);
-  return {
-    storage: [
+/** Table-gradient rows: per (run, id, chunk) over the run's positions; per (run, t, chunk). */
+const backwardKernel = declareKernel(
+  "embedding_backward",
+  (c: { width: 1 | 4; positions: boolean; accumulate: boolean }) => {
+    const type = rowElement(c.width);
+    const storage: StorageDecl[] = [
       { name: "g", access: "read", type },
-      { name: "sorted", access: "read", type: "u32" },
-      { name: "starts", access: "read", type: "u32" },
+      { name: "ids", access: "read", type: "i32" },
       { name: "dw", access: "read_write", type },
-    ],
-    uniforms: { units: "u32", columnGroups: "u32", gOff: "u32", vocab: "u32" },
-    body: /* wgsl */ `
+    ];
+    if (c.positions) storage.push({ name: "dpos", access: "read_write", type });
+    const put = (target: string, index: string) =>
+      c.accumulate
+        ? `${target}[${index}] = ${target}[${index}] + acc;`
+        : `${target}[${index}] = acc;`;
+    return {
+      storage,
+      uniforms: {
+        units: "u32",
+        columnGroups: "u32",
+        gOff: "u32",
+        idOff: "u32",
+        vocab: "u32",
+        runs: "u32",
+        rowsPerRun: "u32",
+        context: "u32",
+        posRows: "u32",
+        dwOff: "u32",
+        dposOff: "u32",
+      },
+      body: /* wgsl */ `
 @compute @workgroup_size(${SUM_GROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let flat = ${FLAT_GROUP};
-  let v = flat / p.columnGroups;
-  let u = (flat % p.columnGroups) * ${SUM_GROUP}u + lid;
-  if (v >= p.vocab || u >= p.units) { return; }
+  let chunk = flat % p.columnGroups;
+  let job = flat / p.columnGroups;
+  let u = chunk * ${SUM_GROUP}u + lid;
+  let tokenJobs = p.runs * p.vocab;
+  if (job < tokenJobs) {
+    let run = job / p.vocab;
+    let v = i32(job % p.vocab);
+    let first = run * p.rowsPerRun;
+    var acc = ${type}(0.0);
+    for (var i = first; i < first + p.rowsPerRun; i++) {
+      if (ids[p.idOff + i] == v && u < p.units) { acc += g[p.gOff + i * p.units + u]; }
+    }
+    if (u < p.units) { ${put("dw", "p.dwOff + u32(job) * p.units + u")} }
+    return;
+  }
+  ${
+        c.positions
+          ? `let pj = job - tokenJobs;
+  if (pj >= p.runs * p.context || u >= p.units) { return; }
+  let run = pj / p.context;
+  let t = pj % p.context;
   var acc = ${type}(0.0);
-  let last = starts[v + 1u];
-  for (var k = starts[v]; k < last; k++) { acc += g[p.gOff + sorted[k] * p.units + u]; }
-  dw[v * p.units + u] = acc;
+  for (var i = run * p.rowsPerRun + t; i < (run + 1u) * p.rowsPerRun; i += p.context) {
+    acc += g[p.gOff + i * p.units + u];
+  }
+  ${put("dpos", "p.dposOff + (run * p.posRows + t) * p.units + u")}`
+          : ""
+      }
 }`,
-  };
-});
+    };
+  },
+);
+
+/** The tables of a lookup with a runs axis. */
+export interface EmbeddingTables {
+  /** Token table [V, D], or [R, V, D] with runs. */
+  weight: Tensor;
+  /**
+   * Position table [P, D] shared by all runs, or [R, P, D] (P ≥ the context); none to skip.
+   * Row i of the output adds position `i mod context`.
+   */
+  positions?: Tensor;
+  /** Positions per sequence (required with `positions`). */
+  context?: number;
+  /** Rows per run (default: all rows are one run). */
+  rowsPerRun?: number;
+}
+
+function runsOf(rows: number, rowsPerRun: number | undefined): number {
+  const per = rowsPerRun ?? rows;
+  if (!Number.isInteger(per) || per < 1 || rows % per !== 0) {
+    throw new Error(`embedding: ${rows} rows do not split into runs of ${rowsPerRun} rows`);
+  }
+  return rows / per;
+}
 
 /**
- * Rows of dense `weight` [V, D] picked by dense i32 `ids` into a new [...ids.shape, D] tensor
- * (NaN rows for ids outside [0, V)).
+ * Rows of the token table picked by dense i32 `ids` (plus their position rows) into `into` or
+ * a new [...ids.shape, D] tensor (NaN rows for ids outside [0, V)).
  *
  * @example
  * ```ts
- * const h = embeddingForward(wte, tokens);
+ * const h = embeddingForward({ weight: wte }, tokens);
+ * embeddingForward({ weight: wte, positions: wpe, context: T, rowsPerRun: B * T }, ids, x);
  * ```
  */
-export function embeddingForward(weight: Tensor, ids: Tensor): Tensor {
-  const [vocab, dim] = weight.shape;
+export function embeddingForward(tables: EmbeddingTables, ids: Tensor, into?: Tensor): Tensor {
+  const { weight, positions } = tables;
+  const [vocab, dim] = weight.shape.slice(-2);
   const n = ids.size;
+  const runs = runsOf(n, tables.rowsPerRun);
   const gpu = weight.gpu;
-  const out = empty([...ids.shape, dim], "f32", gpu);
-  if (dim > 0) {
-    const plan = planRows(gpu, n, dim, alignedForVec4(weight.offset));
-    runRowKernel(
-      gpu,
-      embeddingKernel,
-      plan,
-      {},
-      { w: weight.buffer, ids: ids.buffer, out: out.buffer },
-      {
-        rows: n,
-        units: plan.units,
-        vocab,
-        idOff: ids.offset,
-        wOff: weight.offset / plan.width,
-        nan: NaN,
-      },
-    );
+  if (into && (!into.isContiguous || into.size !== n * dim)) {
+    throw new Error(`embedding: the output must be a dense tensor of ${n * dim} elements`);
+  }
+  const out = into ?? empty([...ids.shape, dim], "f32", gpu);
+  if (dim > 0 && n > 0) {
+    const context = tables.context ?? 1;
+    if (positions && !(context >= 1 && context <= positions.shape[positions.rank - 2])) {
+      throw new Error(`embedding: context ${tables.context} does not fit the position table`);
+    }
+    const tableRows = positions?.shape[positions.rank - 2] ?? 0;
+    const aligned = alignedForVec4(weight.offset, positions?.offset ?? 0, out.offset);
+    const plan = planRows(gpu, n, dim, aligned);
+    const buffers: Record<string, GpuBuffer> = {
+      w: weight.buffer,
+      ids: ids.buffer,
+      out: out.buffer,
+    };
+    if (positions) buffers.pos = positions.buffer;
+    const units = plan.units;
+    runRowKernel(gpu, embeddingKernel, plan, { positions: positions !== undefined }, buffers, {
+      rows: n,
+      units,
+      vocab,
+      idOff: ids.offset,
+      wOff: weight.offset / plan.width,
+      wRunStride: weight.rank === 3 ? vocab * units : 0,
+      posOff: (positions?.offset ?? 0) / plan.width,
+      posRunStride: positions?.rank === 3 ? tableRows * units : 0,
+      context,
+      rowsPerRun: n / runs,
+      outOff: out.offset / plan.width,
+      nan: NaN,
+    });
   }
   return out;
 }
 
+/** Where the table gradients of a lookup go. */
+export interface EmbeddingGradTargets {
+  /** Rows per run (default: one run). */
+  rowsPerRun?: number;
+  /** Positions per sequence, to also sum the position-table gradient into `dpos` [R, P, D]. */
+  context?: number;
+  /** Added into these dense tensors (default: a new token-table gradient is written). */
+  dw?: Tensor;
+  dpos?: Tensor;
+}
+
 /**
- * The weight gradient [vocab, dim] of an embedding lookup: each row of the dense output
- * gradient `g` added into its id's row, deterministically (see the module doc).
+ * The token-table gradient [R, vocab, dim] (and, with `context`, the position-table gradient)
+ * of a lookup: each row of the dense output gradient `g` added into its id's row in position
+ * order, deterministically (see the module doc); written to a new tensor or added into the
+ * targets.
  *
  * @example
  * ```ts
  * const dw = embeddingBackward(g, ids, 256, 384);
+ * embeddingBackward(g, ids, 256, 32, { rowsPerRun: 512, context: 32, dw: wteGrad, dpos: wpeGrad });
  * ```
  */
-export function embeddingBackward(g: Tensor, ids: Tensor, vocab: number, dim: number): Tensor {
+export function embeddingBackward(
+  g: Tensor,
+  ids: Tensor,
+  vocab: number,
+  dim: number,
+  targets: EmbeddingGradTargets = {},
+): Tensor {
   const gpu = ids.gpu;
   const n = ids.size;
-  const dw = empty([vocab, dim], "f32", gpu);
+  const runs = runsOf(n, targets.rowsPerRun);
+  const accumulate = targets.dw !== undefined;
+  if ((targets.dpos !== undefined) !== (targets.context !== undefined)) {
+    throw new Error("embedding: a position gradient needs its context, and the other way round");
+  }
+  if (targets.dpos && !accumulate) {
+    throw new Error("embedding: position gradients are only accumulated into a target");
+  }
+  if (gpu.isCpu && n / runs > LAVAPIPE_LOOP_LIMIT) {
+    throw new Error(
+      `embedding: ${n / runs} positions per run exceed the ${LAVAPIPE_LOOP_LIMIT} loop ` +
+        "iterations a CPU adapter runs per invocation; use smaller batches",
+    );
+  }
+  const dw = targets.dw ?? empty(runs === 1 ? [vocab, dim] : [runs, vocab, dim], "f32", gpu);
   if (vocab === 0 || dim === 0) return dw;
-  const chunks = Math.ceil(n / CHUNK);
-  const ranks = empty([n], "i32", gpu);
-  const counts = empty([Math.max(1, chunks * vocab)], "i32", gpu);
-  const starts = empty([vocab + 1], "i32", gpu);
-  const sorted = empty([n], "i32", gpu);
-  const sortUniforms = { n, vocab, idOff: ids.offset };
-  gpu.run(
-    ranksKernel,
-    {},
-    { ids: ids.buffer, ranks: ranks.buffer, counts: counts.buffer },
-    sortUniforms,
-    grid1d(chunks, 1),
-  );
-  gpu.run(
-    chunkPrefixKernel,
-    {},
-    { counts: counts.buffer, starts: starts.buffer },
-    { vocab, chunks },
-    grid1d(vocab, SCAN_GROUP),
-  );
-  gpu.run(bucketScanKernel, {}, { starts: starts.buffer }, { vocab }, [1]);
-  gpu.run(
-    placeKernel,
-    {},
-    {
-      ids: ids.buffer,
-      ranks: ranks.buffer,
-      counts: counts.buffer,
-      starts: starts.buffer,
-      sorted: sorted.buffer,
-    },
-    sortUniforms,
-    grid1d(chunks, 1),
-  );
-  const width = dim % 4 === 0 && alignedForVec4(g.offset) ? 4 : 1;
+  const width = dim % 4 === 0 &&
+      alignedForVec4(g.offset, dw.offset, targets.dpos?.offset ?? 0)
+    ? 4
+    : 1;
   const units = dim / width;
   const columnGroups = Math.ceil(units / SUM_GROUP);
-  gpu.run(
-    sumKernel,
-    { width },
-    { g: g.buffer, sorted: sorted.buffer, starts: starts.buffer, dw: dw.buffer },
-    { units, columnGroups, gOff: g.offset / width, vocab },
-    grid1d(vocab * columnGroups, 1),
-  );
-  for (const t of [ranks, counts, starts, sorted]) t.dispose();
+  const context = targets.context ?? 0;
+  const buffers: Record<string, GpuBuffer> = { g: g.buffer, ids: ids.buffer, dw: dw.buffer };
+  if (targets.dpos) buffers.dpos = targets.dpos.buffer;
+  const jobs = runs * vocab + (targets.dpos ? runs * context : 0);
+  gpu.run(backwardKernel, { width, positions: targets.dpos !== undefined, accumulate }, buffers, {
+    units,
+    columnGroups,
+    gOff: g.offset / width,
+    idOff: ids.offset,
+    vocab,
+    runs,
+    rowsPerRun: n / runs,
+    context,
+    posRows: targets.dpos ? targets.dpos.shape[targets.dpos.rank - 2] : 0,
+    dwOff: dw.offset / width,
+    dposOff: (targets.dpos?.offset ?? 0) / width,
+  }, grid1d(jobs * columnGroups, 1));
   return dw;
 }
 

@@ -14,6 +14,11 @@
  * order), then one pass sums the blocks in order. No float atomics, so the result is bitwise
  * reproducible. Small inputs (one block) skip the second stage.
  *
+ * Runs axis: the rows may belong to R runs (`rowsPerRun` rows each), each with its own weight
+ * and bias ([R, D]); the parameter gradients are then per run. Outputs can be written into
+ * given tensors (a model's preallocated activations) and gradients accumulated into targets
+ * (a slab of parameter gradients, or the residual stream's gradient).
+ *
  * @module
  */
 import { declareKernel, type StorageDecl } from "../lib/gpu/program.ts";
@@ -52,8 +57,8 @@ const layerNormKernel = declareRowKernel<{ hasWeight: boolean; hasBias: boolean 
       { name: "y", access: "read_write", type: elem },
       { name: "stats", access: "read_write", type: "f32" },
     );
-    const scaled = c.hasWeight ? " * w[p.wOff + j]" : "";
-    const shifted = c.hasBias ? " + b[p.bOff + j]" : "";
+    const scaled = c.hasWeight ? " * w[ws + j]" : "";
+    const shifted = c.hasBias ? " + b[bs + j]" : "";
     return {
       storage,
       uniforms: {
@@ -63,6 +68,9 @@ const layerNormKernel = declareRowKernel<{ hasWeight: boolean; hasBias: boolean 
         xOff: "u32",
         wOff: "u32",
         bOff: "u32",
+        yOff: "u32",
+        statsOff: "u32",
+        rowsPerRun: "u32",
         eps: "f32",
       },
       body: /* wgsl */ `
@@ -71,8 +79,11 @@ ${rowReduce(plan, "sumVariance", "sum")}
 @compute @workgroup_size(${plan.groupSize})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   ${rowPrelude(plan)}
+  let run = row / p.rowsPerRun;
   let xs = p.xOff + row * p.units;
-  let ys = row * p.units;
+  let ys = p.yOff + row * p.units;
+  let ws = p.wOff + run * p.units;
+  let bs = p.bOff + run * p.units;
   var s = 0.0;
   for (var j = lane; j < units; j += ${lanes}u) { s += hsum(x[xs + j]); }
   let mean = sumMean(s, lane, slot) / f32(p.n);
@@ -83,15 +94,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     y[ys + j] = (x[xs + j] - mean) * rstd${scaled}${shifted};
   }
   if (live && lane == 0u) {
-    stats[2u * row] = mean;
-    stats[2u * row + 1u] = rstd;
+    stats[p.statsOff + 2u * row] = mean;
+    stats[p.statsOff + 2u * row + 1u] = rstd;
   }
 }`,
     };
   },
 );
 
-const inputGradKernel = declareRowKernel<{ hasWeight: boolean }>(
+const inputGradKernel = declareRowKernel<{ hasWeight: boolean; accumulate: boolean }>(
   "layer_norm_backward",
   (plan, c) => {
     const lanes = plan.lanes;
@@ -105,21 +116,35 @@ const inputGradKernel = declareRowKernel<{ hasWeight: boolean }>(
       { name: "stats", access: "read", type: "f32" },
       { name: "dx", access: "read_write", type: elem },
     );
-    const gw = c.hasWeight ? "g[gs + j] * w[p.wOff + j]" : "g[gs + j]";
+    const gw = c.hasWeight ? "g[gs + j] * w[ws + j]" : "g[gs + j]";
+    const store = c.accumulate
+      ? "dx[ds + j] = dx[ds + j] + rstd * (gw - means.x - xh * means.y);"
+      : "dx[ds + j] = rstd * (gw - means.x - xh * means.y);";
     return {
       storage,
-      uniforms: { rows: "u32", units: "u32", n: "u32", gOff: "u32", xOff: "u32", wOff: "u32" },
+      uniforms: {
+        rows: "u32",
+        units: "u32",
+        n: "u32",
+        gOff: "u32",
+        xOff: "u32",
+        wOff: "u32",
+        statsOff: "u32",
+        dxOff: "u32",
+        rowsPerRun: "u32",
+      },
       body: /* wgsl */ `
 ${rowReduce(plan, "rowSums", "sum", "vec2f")}
 @compute @workgroup_size(${plan.groupSize})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   ${rowPrelude(plan)}
   let r = select(0u, row, live);
-  let mean = stats[2u * r];
-  let rstd = stats[2u * r + 1u];
+  let mean = stats[p.statsOff + 2u * r];
+  let rstd = stats[p.statsOff + 2u * r + 1u];
+  let ws = p.wOff + (r / p.rowsPerRun) * p.units;
   let gs = p.gOff + row * p.units;
   let xs = p.xOff + row * p.units;
-  let ds = row * p.units;
+  let ds = p.dxOff + row * p.units;
   var acc = vec2f(0.0);
   for (var j = lane; j < units; j += ${lanes}u) {
     let gw = ${gw};
@@ -130,17 +155,26 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   for (var j = lane; j < units; j += ${lanes}u) {
     let gw = ${gw};
     let xh = (x[xs + j] - mean) * rstd;
-    dx[ds + j] = rstd * (gw - means.x - xh * means.y);
+    ${store}
   }
 }`,
     };
   },
 );
 
-/** Stage one of dweight/dbias: per block of rows, per column, `Σ g·x̂` and `Σ g`. */
+/** Writes `value` into `target[index]`, or adds it there when accumulating. */
+const put = (target: string, index: string, value: string, accumulate: boolean) =>
+  accumulate
+    ? `${target}[${index}] = ${target}[${index}] + ${value};`
+    : `${target}[${index}] = ${value};`;
+
+/**
+ * Stage one of dweight/dbias: per run, per block of its rows, per column, `Σ g·x̂` and `Σ g`,
+ * into partials — or, with one block per run (`direct`), into the gradients themselves.
+ */
 const columnPartialsKernel = declareKernel(
   "layer_norm_param_grads",
-  (c: { width: 1 | 4; wantW: boolean; wantB: boolean }) => {
+  (c: { width: 1 | 4; wantW: boolean; wantB: boolean; direct: boolean; accumulate: boolean }) => {
     const type = rowElement(c.width);
     const storage: StorageDecl[] = [
       { name: "g", access: "read", type },
@@ -149,58 +183,104 @@ const columnPartialsKernel = declareKernel(
     ];
     if (c.wantW) storage.push({ name: "pw", access: "read_write", type });
     if (c.wantB) storage.push({ name: "pb", access: "read_write", type });
+    const at = (off: string) => c.direct ? `${off} + run * p.cols + c` : "wg.y * p.cols + c";
+    const accumulate = c.direct && c.accumulate;
     return {
       storage,
-      uniforms: { rows: "u32", cols: "u32", blockRows: "u32", gOff: "u32", xOff: "u32" },
+      uniforms: {
+        cols: "u32",
+        rowsPerRun: "u32",
+        blockRows: "u32",
+        blocksPerRun: "u32",
+        gOff: "u32",
+        xOff: "u32",
+        statsOff: "u32",
+        pwOff: "u32",
+        pbOff: "u32",
+      },
       body: /* wgsl */ `
 @compute @workgroup_size(${COLUMN_GROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let c = wg.x * ${COLUMN_GROUP}u + lid;
   if (c >= p.cols) { return; }
-  let first = wg.y * p.blockRows;
-  let last = min(p.rows, first + p.blockRows);
+  let run = wg.y / p.blocksPerRun;
+  let first = run * p.rowsPerRun + (wg.y % p.blocksPerRun) * p.blockRows;
+  let last = min((run + 1u) * p.rowsPerRun, first + p.blockRows);
   var aw = ${type}(0.0);
   var ab = ${type}(0.0);
   for (var r = first; r < last; r++) {
     let gv = g[p.gOff + r * p.cols + c];
-    aw += gv * ((x[p.xOff + r * p.cols + c] - stats[2u * r]) * stats[2u * r + 1u]);
+    let s = p.statsOff + 2u * r;
+    aw += gv * ((x[p.xOff + r * p.cols + c] - stats[s]) * stats[s + 1u]);
     ab += gv;
   }
-  ${c.wantW ? "pw[wg.y * p.cols + c] = aw;" : ""}
-  ${c.wantB ? "pb[wg.y * p.cols + c] = ab;" : ""}
+  ${c.wantW ? put("pw", at("p.pwOff"), "aw", accumulate) : ""}
+  ${c.wantB ? put("pb", at("p.pbOff"), "ab", accumulate) : ""}
 }`,
     };
   },
 );
 
-/** Stage two: sums a [blocks, cols] matrix of partials over blocks, in order. */
-const columnSumKernel = declareKernel("layer_norm_param_grads_sum", (c: { width: 1 | 4 }) => {
-  const type = rowElement(c.width);
-  return {
-    storage: [
-      { name: "partials", access: "read", type },
-      { name: "total", access: "read_write", type },
-    ],
-    uniforms: { blocks: "u32", cols: "u32" },
-    body: /* wgsl */ `
+/** Stage two: per run, sums its blocks' partials of each column, in order. */
+const columnSumKernel = declareKernel(
+  "layer_norm_param_grads_sum",
+  (c: { width: 1 | 4; accumulate: boolean }) => {
+    const type = rowElement(c.width);
+    return {
+      storage: [
+        { name: "partials", access: "read", type },
+        { name: "total", access: "read_write", type },
+      ],
+      uniforms: { blocksPerRun: "u32", cols: "u32", totalOff: "u32" },
+      body: /* wgsl */ `
 @compute @workgroup_size(${COLUMN_GROUP})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let c = wg.x * ${COLUMN_GROUP}u + lid;
   if (c >= p.cols) { return; }
+  let run = wg.y;
   var s = ${type}(0.0);
-  for (var b = 0u; b < p.blocks; b++) { s += partials[b * p.cols + c]; }
-  total[c] = s;
+  for (var b = 0u; b < p.blocksPerRun; b++) {
+    s += partials[(run * p.blocksPerRun + b) * p.cols + c];
+  }
+  ${put("total", "p.totalOff + run * p.cols + c", "s", c.accumulate)}
 }`,
-  };
-});
+    };
+  },
+);
+
+/** How a normalization's rows split into runs, and where its outputs go. */
+export interface LayerNormTargets {
+  /** Rows per run (default: all rows are one run); weights are then [R, D]. */
+  rowsPerRun?: number;
+  /** The normalized output (default: a new tensor shaped like x). */
+  y?: Tensor;
+  /** The per-row stats [rows, 2] (default: a new tensor). */
+  stats?: Tensor;
+}
+
+function checkTarget(what: string, t: Tensor | undefined, size: number): void {
+  if (t && (!t.isContiguous || t.size !== size)) {
+    throw new Error(`layerNorm: ${what} must be a dense tensor of ${size} elements, got ${t}`);
+  }
+}
+
+function runsOf(rows: number, rowsPerRun: number | undefined): number {
+  const per = rowsPerRun ?? rows;
+  if (!Number.isInteger(per) || per < 1 || rows % per !== 0) {
+    throw new Error(`layerNorm: ${rows} rows do not split into runs of ${rowsPerRun} rows`);
+  }
+  return rows / per;
+}
 
 /**
  * Normalizes every last-axis row of dense `x` (optionally scaled by `w` and shifted by `b`,
- * dense [D]) into a new tensor; returns it with the per-row stats `[rows, 2]` (mean, rstd).
+ * dense [D], or [R, D] for rows in R runs) into `y`; returns it with the per-row stats
+ * `[rows, 2]` (mean, rstd).
  *
  * @example
  * ```ts
  * const { y, stats } = layerNormForward(x, w, b, LAYER_NORM_EPS);
+ * layerNormForward(x, w, b, LAYER_NORM_EPS, { rowsPerRun: 512, y: out, stats: saved });
  * ```
  */
 export function layerNormForward(
@@ -208,13 +288,22 @@ export function layerNormForward(
   w: Tensor | null,
   b: Tensor | null,
   eps: number,
+  targets: LayerNormTargets = {},
 ): { y: Tensor; stats: Tensor } {
   const n = x.shape[x.rank - 1];
   const rows = x.size / n;
+  runsOf(rows, targets.rowsPerRun);
   const gpu = x.gpu;
-  const plan = planRows(gpu, rows, n, alignedForVec4(x.offset, w?.offset ?? 0, b?.offset ?? 0));
-  const y = empty(x.shape, "f32", gpu);
-  const stats = empty([rows, 2], "f32", gpu);
+  checkTarget("y", targets.y, x.size);
+  checkTarget("stats", targets.stats, 2 * rows);
+  const y = targets.y ?? empty(x.shape, "f32", gpu);
+  const stats = targets.stats ?? empty([rows, 2], "f32", gpu);
+  const plan = planRows(
+    gpu,
+    rows,
+    n,
+    alignedForVec4(x.offset, w?.offset ?? 0, b?.offset ?? 0, y.offset),
+  );
   const buffers: Record<string, GpuBuffer> = { x: x.buffer, y: y.buffer, stats: stats.buffer };
   if (w) buffers.w = w.buffer;
   if (b) buffers.b = b.buffer;
@@ -225,7 +314,18 @@ export function layerNormForward(
     plan,
     { hasWeight: w !== null, hasBias: b !== null },
     buffers,
-    { rows, units: plan.units, n, xOff: unit(x), wOff: unit(w), bOff: unit(b), eps },
+    {
+      rows,
+      units: plan.units,
+      n,
+      xOff: unit(x),
+      wOff: unit(w),
+      bOff: unit(b),
+      yOff: unit(y),
+      statsOff: stats.offset,
+      rowsPerRun: targets.rowsPerRun ?? rows,
+      eps,
+    },
   );
   return { y, stats };
 }
@@ -238,18 +338,26 @@ export function layerNormForward(
  * const plan = layerNormBackwardPlan(g, x, w);
  * ```
  */
-export function layerNormBackwardPlan(g: Tensor, x: Tensor, w: Tensor | undefined): RowPlan {
+export function layerNormBackwardPlan(
+  g: Tensor,
+  x: Tensor,
+  w: Tensor | undefined,
+  dx?: Tensor,
+): RowPlan {
   const n = x.shape[x.rank - 1];
-  return planRows(x.gpu, x.size / n, n, alignedForVec4(g.offset, x.offset, w?.offset ?? 0));
+  const aligned = alignedForVec4(g.offset, x.offset, w?.offset ?? 0, dx?.offset ?? 0);
+  return planRows(x.gpu, x.size / n, n, aligned);
 }
 
 /**
  * The gradient of the input of a normalization from the output gradient `g`, the input `x`,
- * its stats and the optional weight (all dense).
+ * its stats and the optional weight (all dense): into a new tensor or `into`, or added into
+ * `into` with `accumulate`.
  *
  * @example
  * ```ts
  * const dx = layerNormInputGrad(plan, g, x, stats, w);
+ * layerNormInputGrad(plan, g, x, stats, w, { rowsPerRun: 512, into: residualGrad, accumulate: true });
  * ```
  */
 export function layerNormInputGrad(
@@ -258,9 +366,14 @@ export function layerNormInputGrad(
   x: Tensor,
   stats: Tensor,
   w: Tensor | undefined,
+  options: { rowsPerRun?: number; into?: Tensor; accumulate?: boolean } = {},
 ): Tensor {
   const gpu = x.gpu;
-  const dx = empty(x.shape, "f32", gpu);
+  checkTarget("into", options.into, x.size);
+  if (options.accumulate && !options.into) {
+    throw new Error("layerNorm: accumulating needs a target");
+  }
+  const dx = options.into ?? empty(x.shape, "f32", gpu);
   const buffers: Record<string, GpuBuffer> = {
     g: g.buffer,
     x: x.buffer,
@@ -268,20 +381,35 @@ export function layerNormInputGrad(
     dx: dx.buffer,
   };
   if (w) buffers.w = w.buffer;
-  runRowKernel(gpu, inputGradKernel, plan, { hasWeight: w !== undefined }, buffers, {
+  const constants = { hasWeight: w !== undefined, accumulate: options.accumulate ?? false };
+  runRowKernel(gpu, inputGradKernel, plan, constants, buffers, {
     rows: plan.rows,
     units: plan.units,
     n: plan.n,
     gOff: g.offset / plan.width,
     xOff: x.offset / plan.width,
     wOff: (w?.offset ?? 0) / plan.width,
+    statsOff: stats.offset,
+    dxOff: dx.offset / plan.width,
+    rowsPerRun: options.rowsPerRun ?? plan.rows,
   });
   return dx;
 }
 
+/** Where the weight and bias gradients of a normalization go. */
+export interface ParamGradTargets {
+  /** Rows per run (default: one run); the gradients are then [R, n]. */
+  rowsPerRun?: number;
+  /** Added into these dense [R·n] tensors (default: new tensors are written). */
+  dw?: Tensor;
+  db?: Tensor;
+  /** Rows one block sums before the blocks are summed (default: about rows / 512, at least 64). */
+  blockRows?: number;
+}
+
 /**
  * The gradients of the weight (`Σ_rows g · x̂`) and the bias (`Σ_rows g`) of a normalization,
- * each [n], by the deterministic two-stage column reduction.
+ * per run, by the deterministic column reduction (one stage when a block covers a run).
  *
  * @example
  * ```ts
@@ -297,35 +425,52 @@ export function layerNormParamGrads(
   stats: Tensor,
   wantW: boolean,
   wantB: boolean,
+  targets: ParamGradTargets = {},
 ): [Tensor | null, Tensor | null] {
   const gpu = x.gpu;
+  const runs = runsOf(rows, targets.rowsPerRun);
+  const rowsPerRun = rows / runs;
   const cols = n / width;
-  const blockRows = Math.max(MIN_BLOCK_ROWS, Math.ceil(rows / MAX_BLOCKS));
-  const blocks = Math.max(1, Math.ceil(rows / blockRows));
-  const dw = wantW ? empty([n], "f32", gpu) : null;
-  const db = wantB ? empty([n], "f32", gpu) : null;
-  const pw = dw && blocks > 1 ? empty([blocks, n], "f32", gpu) : dw;
-  const pb = db && blocks > 1 ? empty([blocks, n], "f32", gpu) : db;
+  const blockRows = targets.blockRows ??
+    Math.max(MIN_BLOCK_ROWS, Math.ceil(rowsPerRun / MAX_BLOCKS));
+  const blocksPerRun = Math.max(1, Math.ceil(rowsPerRun / blockRows));
+  for (const [what, t] of [["dw", targets.dw], ["db", targets.db]] as const) {
+    checkTarget(what, t, runs * n);
+    if (t && t.offset % width !== 0) throw new Error(`layerNorm: ${what} is not vec4-aligned`);
+  }
+  const accumulate = targets.dw !== undefined || targets.db !== undefined;
+  const fresh = () => empty(runs === 1 ? [n] : [runs, n], "f32", gpu);
+  const dw = wantW ? targets.dw ?? fresh() : null;
+  const db = wantB ? targets.db ?? fresh() : null;
+  const direct = blocksPerRun === 1;
+  const partials = () => empty([runs * blocksPerRun, n], "f32", gpu);
+  const pw = dw && !direct ? partials() : dw;
+  const pb = db && !direct ? partials() : db;
   const buffers: Record<string, GpuBuffer> = { g: g.buffer, x: x.buffer, stats: stats.buffer };
   if (pw) buffers.pw = pw.buffer;
   if (pb) buffers.pb = pb.buffer;
   const columnGroups = Math.ceil(cols / COLUMN_GROUP);
-  gpu.run(columnPartialsKernel, { width, wantW, wantB }, buffers, {
-    rows,
+  gpu.run(columnPartialsKernel, { width, wantW, wantB, direct, accumulate }, buffers, {
     cols,
+    rowsPerRun,
     blockRows,
+    blocksPerRun,
     gOff: g.offset / width,
     xOff: x.offset / width,
-  }, [columnGroups, blocks]);
-  if (blocks > 1) {
-    const sum = gpu.kernel(columnSumKernel, { width });
-    for (const [partials, total] of [[pw, dw], [pb, db]]) {
-      if (!partials || !total) continue;
-      gpu.dispatch(sum, { partials: partials.buffer, total: total.buffer }, {
-        blocks,
+    statsOff: stats.offset,
+    pwOff: direct ? (pw?.offset ?? 0) / width : 0,
+    pbOff: direct ? (pb?.offset ?? 0) / width : 0,
+  }, [columnGroups, runs * blocksPerRun]);
+  if (!direct) {
+    const sum = gpu.kernel(columnSumKernel, { width, accumulate });
+    for (const [part, total] of [[pw, dw], [pb, db]]) {
+      if (!part || !total) continue;
+      gpu.dispatch(sum, { partials: part.buffer, total: total.buffer }, {
+        blocksPerRun,
         cols,
-      }, [columnGroups]);
-      partials.dispose();
+        totalOff: total.offset / width,
+      }, [columnGroups, runs]);
+      part.dispose();
     }
   }
   return [dw, db];

@@ -301,6 +301,169 @@ export function crossEntropyReference(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Cross-entropy of a language model's rows, runs axis: per-row losses and the gradient in place.
+
+const rowLossesKernel = declareRowKernel<{ grad: boolean }>("cross_entropy_rows", (plan, c) => {
+  const lanes = plan.lanes;
+  const pick = plan.width === 4 ? "x[e / 4u][e % 4u]" : "x[e]";
+  const grad = c.grad
+    ? `
+  for (var j = lane; j < units; j += ${lanes}u) {
+    let hot = select(U(0.0), U(1.0), unitColumns(j) == UI(t));
+    x[xs + j] = (exp(x[xs + j] - l) - hot) * p.scale;
+  }`
+    : "";
+  return {
+    storage: [
+      { name: "x", access: "read_write", type: plan.elem },
+      { name: "targets", access: "read", type: "i32" },
+      { name: "losses", access: "read_write", type: "f32" },
+    ],
+    uniforms: {
+      rows: "u32",
+      units: "u32",
+      xOff: "u32",
+      classes: "u32",
+      tOff: "u32",
+      lossOff: "u32",
+      scale: "f32",
+      nan: "f32",
+    },
+    body: /* wgsl */ `
+${rowReduce(plan, "rowMax", "max")}
+${rowReduce(plan, "rowSum", "sum")}
+@compute @workgroup_size(${plan.groupSize})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  ${rowPrelude(plan)}
+  let xs = p.xOff + row * p.units;
+  var m = -3.4028235e38;
+  for (var j = lane; j < units; j += ${lanes}u) { m = max(m, hmax(x[xs + j])); }
+  m = rowMax(m, lane, slot);
+  var s = 0.0;
+  for (var j = lane; j < units; j += ${lanes}u) { s += hsum(exp(x[xs + j] - m)); }
+  s = rowSum(s, lane, slot);
+  let l = m + log(s);
+  let t = targets[p.tOff + select(0u, row, live)];
+  var loss = p.nan;
+  if (t >= 0 && t < i32(p.classes)) {
+    let e = ${plan.width}u * xs + u32(t);
+    loss = l - ${pick};
+  }
+  workgroupBarrier();
+  if (live && lane == 0u) { losses[p.lossOff + row] = loss; }${grad}
+}`,
+  };
+});
+
+/**
+ * Per-row cross-entropy of dense `logits` [rows, classes] against dense i32 `targets` [rows]
+ * into `losses` (from element `lossOffset` of it, one per row; NaN for a target outside
+ * [0, classes)); with `gradScale`, the logits are overwritten in place by the gradient of
+ * `gradScale · Σ rows' losses` — `(softmax − onehot) · gradScale` — so a language model's
+ * backward starts from them with no other kernel.
+ *
+ * @example
+ * ```ts
+ * crossEntropyRows(logits, targets, losses, 0, 1 / rowsPerRun); // logits now hold dLoss/dlogits
+ * ```
+ */
+export function crossEntropyRows(
+  logits: Tensor,
+  targets: Tensor,
+  losses: Tensor,
+  lossOffset: number,
+  gradScale?: number,
+): void {
+  const classes = logits.shape[logits.rank - 1];
+  const rows = logits.size / classes;
+  if (!logits.isContiguous || !targets.isContiguous || targets.size !== rows) {
+    throw new Error(`crossEntropyRows: needs dense logits [rows, C] and ${rows} dense targets`);
+  }
+  if (lossOffset + rows > losses.size) {
+    throw new Error(
+      `crossEntropyRows: ${rows} losses from ${lossOffset} overflow [${losses.shape}]`,
+    );
+  }
+  const gpu = logits.gpu;
+  const plan = planRows(gpu, rows, classes, alignedForVec4(logits.offset));
+  runRowKernel(
+    gpu,
+    rowLossesKernel,
+    plan,
+    { grad: gradScale !== undefined },
+    { x: logits.buffer, targets: targets.buffer, losses: losses.buffer },
+    {
+      rows,
+      units: plan.units,
+      xOff: logits.offset / plan.width,
+      classes,
+      tOff: targets.offset,
+      lossOff: losses.offset + lossOffset,
+      scale: gradScale ?? 0,
+      nan: NaN,
+    },
+  );
+}
+
+/** Per run, the mean of its rows' losses over the first `slots` slots of a loss ring. */
+const meanLossesKernel = declareKernel("mean_losses", () => ({
+  storage: [
+    { name: "losses", access: "read", type: "f32" },
+    { name: "out", access: "read_write", type: "f32" },
+  ],
+  uniforms: { runs: "u32", rowsPerRun: "u32", slots: "u32", lossOff: "u32", outOff: "u32" },
+  body: /* wgsl */ `
+var<workgroup> sums: array<f32, ${SUM_GROUP}>;
+@compute @workgroup_size(${SUM_GROUP})
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let run = wg.x;
+  let perSlot = p.runs * p.rowsPerRun;
+  var s = 0.0;
+  for (var slot = 0u; slot < p.slots; slot++) {
+    let base = p.lossOff + slot * perSlot + run * p.rowsPerRun;
+    for (var i = lid; i < p.rowsPerRun; i += ${SUM_GROUP}u) { s += losses[base + i]; }
+  }
+  sums[lid] = s;
+  workgroupBarrier();
+  for (var h = ${SUM_GROUP / 2}u; h > 0u; h >>= 1u) {
+    if (lid < h) { sums[lid] += sums[lid + h]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { out[p.outOff + run] = sums[0] / f32(p.slots * p.rowsPerRun); }
+}`,
+}));
+
+/**
+ * Writes into `out` (R values) each run's mean loss over the first `slots` slots of a loss
+ * ring [slots, R·rowsPerRun] (the layout {@link crossEntropyRows} fills slot by slot).
+ *
+ * @example
+ * ```ts
+ * meanLosses(ring, runs, rowsPerRun, stepsSinceLog, trainLoss);
+ * ```
+ */
+export function meanLosses(
+  ring: Tensor,
+  runs: number,
+  rowsPerRun: number,
+  slots: number,
+  out: Tensor,
+): void {
+  if (slots < 1 || slots * runs * rowsPerRun > ring.size || out.size < runs) {
+    throw new Error(
+      `meanLosses: ${slots} slots of ${runs}·${rowsPerRun} do not fit [${ring.shape}]`,
+    );
+  }
+  ring.gpu.run(meanLossesKernel, {}, { losses: ring.buffer, out: out.buffer }, {
+    runs,
+    rowsPerRun,
+    slots,
+    lossOff: ring.offset,
+    outOff: out.offset,
+  }, [runs]);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Mean squared error.
 
 /** Elements one workgroup of the MSE sum covers before the sum splits into two stages. */

@@ -16,7 +16,8 @@
  *
  * @module
  */
-import type { Gpu, KernelBuffers } from "../lib/gpu/runtime.ts";
+import type { GpuBuffer } from "../lib/gpu/pool.ts";
+import type { Gpu } from "../lib/gpu/runtime.ts";
 import { empty, sizeOf, type Tensor } from "../lib/tensor/tensor.ts";
 import { asContiguous, broadcastShapes } from "./map.ts";
 import {
@@ -25,6 +26,7 @@ import {
   blockTilingValid,
   describeTiling,
   gemmConstants,
+  type GemmEpilogue,
   gemmGrid,
   gemmKernel,
   type LaneTiling,
@@ -177,7 +179,17 @@ export interface GemmProblem {
   batch: readonly number[];
   /** Per batch dimension: summed (not in the output) or kept. */
   reduced: readonly boolean[];
+  /** Added to every row of C: [N], or [output batches, N] with `biasPerBatch`. */
   bias?: Tensor;
+  biasPerBatch?: boolean;
+  /** What the epilogue does (default `store`; see `GemmEpilogue`). */
+  epilogue?: GemmEpilogue;
+  /** The epilogue's E operand (residual stream or pre-activation), dense and shaped like C. */
+  extra?: Tensor;
+  /** C is written (or accumulated into) here instead of a new tensor: dense, C's shape. */
+  into?: Tensor;
+  /** The row sums of A accumulate into this dense [output batches, M] tensor. */
+  rowSums?: Tensor;
 }
 
 /** An operand as the kernel reads it. */
@@ -294,7 +306,7 @@ export function gemm(problem: GemmProblem): Tensor {
   // Fold innermost kept dims that B does not vary over into M: element (z, i) of A sits at
   // z·S + i·rowStride, which is row z·M + i when S = M·rowStride (C's layout is unchanged).
   const aRowStride = a.trans ? 1 : a.ld;
-  while (kept.shape.length > 0) {
+  while (kept.shape.length > 0 && !problem.biasPerBatch) {
     const d = kept.shape.length - 1;
     if (kept.b[d] !== 0 || kept.a[d] !== m * aRowStride) break;
     m *= kept.shape[d];
@@ -320,7 +332,19 @@ export function gemm(problem: GemmProblem): Tensor {
   a.vec4 &&= a.trans ? m % 4 === 0 : k % 4 === 0;
   b.vec4 &&= b.trans ? k % 4 === 0 : n % 4 === 0;
 
-  const out = empty([...keptShape, problem.a.rows, n], "f32", gpu);
+  const outShape = [...keptShape, problem.a.rows, n];
+  const out = problem.into ?? empty(outShape, "f32", gpu);
+  const epilogue = problem.epilogue ?? "store";
+  for (const [what, t] of [["into", problem.into], ["extra", problem.extra]] as const) {
+    if (t && (!t.isContiguous || t.size !== sizeOf(outShape))) {
+      throw new Error(`matmul: ${what} must be a dense tensor of [${outShape}], got ${t}`);
+    }
+  }
+  if ((epilogue !== "store" && epilogue !== "accumulate") !== (problem.extra !== undefined)) {
+    throw new Error(
+      `matmul: the ${epilogue} epilogue ${problem.extra ? "takes no" : "needs an"} extra operand`,
+    );
+  }
   const batches = sizeOf(kept.shape);
   const reductions = sizeOf(summed.shape);
   const bias = problem.bias ? asContiguous(problem.bias) : undefined;
@@ -335,13 +359,16 @@ export function gemm(problem: GemmProblem): Tensor {
       );
     }
   }
+  const cVec4 = n % 4 === 0 && out.offset % 4 === 0 && (problem.extra?.offset ?? 0) % 4 === 0;
   const kernel = gpu.kernel(
     gemmKernel,
     gemmConstants(tiling, {
       a: { trans: a.trans, vec4: a.vec4 },
       b: { trans: b.trans, vec4: b.vec4 },
       bias: bias !== undefined,
-      cVec4: n % 4 === 0,
+      epilogue,
+      rowSums: problem.rowSums !== undefined,
+      cVec4,
     }),
   );
   const grid = gemmGrid(tiling, m, n, batches);
@@ -349,9 +376,14 @@ export function gemm(problem: GemmProblem): Tensor {
   if (grid[0] > limit || grid[1] > limit) {
     throw new Error(`matmul: a [${m}, ${k}] @ [${k}, ${n}] product exceeds the dispatch limit`);
   }
-  const buffers: KernelBuffers = bias
-    ? { A: a.tensor.buffer, B: b.tensor.buffer, bias: bias.buffer, C: out.buffer }
-    : { A: a.tensor.buffer, B: b.tensor.buffer, C: out.buffer };
+  const buffers: Record<string, GpuBuffer> = {
+    A: a.tensor.buffer,
+    B: b.tensor.buffer,
+    C: out.buffer,
+  };
+  if (bias) buffers.bias = bias.buffer;
+  if (problem.extra) buffers.E = problem.extra.buffer;
+  if (problem.rowSums) buffers.S = problem.rowSums.buffer;
   for (let zStart = 0; zStart < batches; zStart += limit) {
     gpu.dispatch(kernel, buffers, {
       m,
@@ -364,6 +396,10 @@ export function gemm(problem: GemmProblem): Tensor {
       offB: b.offset,
       zStart,
       offBias: bias?.offset ?? 0,
+      biasStride: problem.biasPerBatch ? n : 0,
+      offC: problem.into?.offset ?? 0,
+      offE: problem.extra?.offset ?? 0,
+      offS: problem.rowSums?.offset ?? 0,
       outShape: pad4(kept.shape, 1),
       redShape: pad4(summed.shape, 1),
       aOut: pad4(kept.a, 0),

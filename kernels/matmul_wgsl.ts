@@ -29,6 +29,7 @@
  * @module
  */
 import { declareKernel, type StorageDecl } from "../lib/gpu/program.ts";
+import { MAP_HELPERS } from "./map.ts";
 
 /** How one operand is read. */
 export interface OperandRead {
@@ -38,12 +39,36 @@ export interface OperandRead {
   vec4: boolean;
 }
 
+/**
+ * What the epilogue does with each accumulated value `acc` of C (after adding the bias):
+ * - `store`: C = acc;
+ * - `residual`: C = acc + E (E laid out as C: the residual stream);
+ * - `gelu` / `relu`: E = acc (the pre-activation, kept for backward) and C = act(acc);
+ * - `geluGrad` / `reluGrad`: C = acc · act'(E) (the gradient through the activation);
+ * - `accumulate`: C = C + acc (a gradient accumulated into its target).
+ */
+export type GemmEpilogue =
+  | "store"
+  | "residual"
+  | "gelu"
+  | "relu"
+  | "geluGrad"
+  | "reluGrad"
+  | "accumulate";
+
 /** Everything baked into one matmul kernel besides the tiling. */
 export interface GemmVariant {
   a: OperandRead;
   b: OperandRead;
-  /** A bias of N values is added in the epilogue. */
+  /** A bias of N values (per output batch, `biasStride` apart) is added in the epilogue. */
   bias: boolean;
+  /** What the epilogue computes (default `store`). */
+  epilogue?: GemmEpilogue;
+  /**
+   * The row sums of A over K (and the summed batches) are added into S: the bias gradient of a
+   * weight-gradient product `dW = dYᵀ X`, for free in the same loop.
+   */
+  rowSums?: boolean;
   /** N is a multiple of 4: vec4 stores. */
   cVec4: boolean;
 }
@@ -83,6 +108,10 @@ const GEMM_UNIFORMS = {
   offB: "u32",
   zStart: "u32",
   offBias: "u32",
+  biasStride: "u32",
+  offC: "u32",
+  offE: "u32",
+  offS: "u32",
   outShape: "vec4u",
   redShape: "vec4u",
   aOut: "vec4u",
@@ -176,6 +205,8 @@ export type GemmConstants = {
   bTrans: boolean;
   bVec4: boolean;
   bias: boolean;
+  epilogue: GemmEpilogue;
+  rowSums: boolean;
   cVec4: boolean;
 };
 
@@ -205,6 +236,8 @@ export function gemmConstants(tiling: Tiling, v: GemmVariant): GemmConstants {
     bTrans: v.b.trans,
     bVec4: v.b.vec4,
     bias: v.bias,
+    epilogue: v.epilogue ?? "store",
+    rowSums: v.rowSums ?? false,
     cVec4: v.cVec4,
   };
 }
@@ -223,6 +256,8 @@ export const gemmKernel = declareKernel("matmul", (c: GemmConstants) => {
     a: { trans: c.aTrans, vec4: c.aVec4 },
     b: { trans: c.bTrans, vec4: c.bVec4 },
     bias: c.bias,
+    epilogue: c.epilogue,
+    rowSums: c.rowSums,
     cVec4: c.cVec4,
   };
   const arr = (vec4: boolean) => vec4 ? "vec4f" : "f32";
@@ -231,6 +266,12 @@ export const gemmKernel = declareKernel("matmul", (c: GemmConstants) => {
     { name: "B", access: "read", type: arr(v.b.vec4) },
   ];
   if (v.bias) storage.push({ name: "bias", access: "read", type: "f32" });
+  const epilogue = v.epilogue ?? "store";
+  if (epilogue !== "store" && epilogue !== "accumulate") {
+    const writes = epilogue === "gelu" || epilogue === "relu";
+    storage.push({ name: "E", access: writes ? "read_write" : "read", type: arr(v.cVec4) });
+  }
+  if (v.rowSums) storage.push({ name: "S", access: "read_write", type: "f32" });
   storage.push({ name: "C", access: "read_write", type: arr(v.cVec4) });
   const loop = c.kind === "lanes"
     ? lanesLoop({ kind: "lanes", rows: c.rows, cols4: c.cols4 }, v)
@@ -240,6 +281,7 @@ export const gemmKernel = declareKernel("matmul", (c: GemmConstants) => {
     storage,
     uniforms: GEMM_UNIFORMS,
     body: `${BATCH_OFFSET}
+${epilogue.startsWith("gelu") ? MAP_HELPERS : ""}
 ${body}`,
   };
 });
@@ -314,6 +356,8 @@ interface TiledLoop {
   /** C's row of register row i, and C's column of register group j's first element. */
   row(i: number): string;
   col(j: number): string;
+  /** True in exactly one invocation per row of C: the one writing the row sums. */
+  firstColumn: string;
   /** The statements that walk K; `multiply` gives the accumulate statements of one k. */
   walkK(multiply: (a: (i: number) => string, b: (j: number) => string) => string[]): string[];
 }
@@ -336,8 +380,33 @@ function multiplyAdd(
   return out;
 }
 
+/** The value an epilogue stores for accumulator `acc` (vec4 or scalar expressions). */
+function epilogueValue(kind: GemmEpilogue, acc: string, e: string, old: string, vec: boolean) {
+  const lanes = (f: (x: string) => string) =>
+    vec ? `vec4f(${["x", "y", "z", "w"].map((c) => f(`(${acc}).${c}`)).join(", ")})` : f(acc);
+  const grad = (f: (x: string) => string) =>
+    vec ? `vec4f(${["x", "y", "z", "w"].map((c) => f(`(${e}).${c}`)).join(", ")})` : f(e);
+  switch (kind) {
+    case "store":
+      return acc;
+    case "residual":
+      return `${acc} + ${e}`;
+    case "gelu":
+      return lanes((x) => `gelu_f32(${x})`);
+    case "relu":
+      return `max(${acc}, ${vec ? "vec4f(0.0)" : "0.0"})`;
+    case "geluGrad":
+      return `${acc} * ${grad((x) => `gelu_grad_f32(${x})`)}`;
+    case "reluGrad":
+      return `select(${vec ? "vec4f(0.0)" : "0.0"}, ${acc}, ${e} > ${vec ? "vec4f(0.0)" : "0.0"})`;
+    case "accumulate":
+      return `${old} + ${acc}`;
+  }
+}
+
 /** The kernel body of a tiled loop. */
 function tiledLoopCode(loop: TiledLoop, v: GemmVariant): string {
+  const epilogue = v.epilogue ?? "store";
   const lines: string[] = [...loop.shared];
   const emit = (s: string, indent = "  ") => lines.push(indent + s);
   lines.push(`@compute @workgroup_size(${loop.workgroup})`);
@@ -348,32 +417,65 @@ function tiledLoopCode(loop: TiledLoop, v: GemmVariant): string {
   emit("let bOut = p.offB + batchOffset(z, p.outShape, p.bOut);");
   for (let i = 0; i < loop.rows; i++) {
     for (let j = 0; j < loop.cols4; j++) emit(`var ${acc(i, j)} = vec4f(0.0);`);
+    if (v.rowSums) emit(`var rsum${i} = 0.0;`);
   }
-  const multiply = (a: (i: number) => string, b: (j: number) => string) =>
-    multiplyAdd(loop.rows, loop.cols4, a, b);
+  const multiply = (a: (i: number) => string, b: (j: number) => string) => {
+    const statements = multiplyAdd(loop.rows, loop.cols4, a, b);
+    if (v.rowSums) {
+      for (let i = 0; i < loop.rows; i++) statements.push(`rsum${i} += ${a(i)};`);
+    }
+    return statements;
+  };
   for (const s of loop.walkK(multiply)) emit(s);
   emit("let zBase = z * p.m * p.n;");
   const cols = Array.from({ length: loop.cols4 }, (_, j) => loop.col(j));
   const biases: string[] = [];
   if (v.bias) {
+    emit("let biasBase = p.offBias + z * p.biasStride;");
     cols.forEach((col, j) => {
-      const parts = [0, 1, 2, 3].map((e) => `bias[p.offBias + min(${col} + ${e}u, p.n - 1u)]`);
+      const parts = [0, 1, 2, 3].map((e) => `bias[biasBase + min(${col} + ${e}u, p.n - 1u)]`);
       emit(`let bias${j} = vec4f(${parts.join(", ")});`);
       biases.push(`bias${j}`);
     });
   }
+  const keepsInput = epilogue === "gelu" || epilogue === "relu";
   for (let i = 0; i < loop.rows; i++) {
     const row = loop.row(i);
     emit(`if (${row} < p.m) {`);
     emit(`let cRow = zBase + (${row}) * p.n;`, "    ");
+    if (v.rowSums) {
+      emit(`if (${loop.firstColumn}) { S[p.offS + z * p.m + ${row}] += rsum${i}; }`, "    ");
+    }
     cols.forEach((col, j) => {
-      const value = v.bias ? `${acc(i, j)} + ${biases[j]}` : acc(i, j);
+      const sum = v.bias ? `${acc(i, j)} + ${biases[j]}` : acc(i, j);
       if (v.cVec4) {
-        emit(`if (${col} < p.n) { C[(cRow + ${col}) >> 2u] = ${value}; }`, "    ");
+        const at = (off: string) => `(${off} + cRow + ${col}) >> 2u`;
+        const value = epilogueValue(
+          epilogue,
+          "value",
+          `E[${at("p.offE")}]`,
+          `C[${at("p.offC")}]`,
+          true,
+        );
+        const store = keepsInput ? `E[${at("p.offE")}] = value; ` : "";
+        emit(
+          `if (${col} < p.n) { let value = ${sum}; ${store}C[${at("p.offC")}] = ${value}; }`,
+          "    ",
+        );
       } else {
-        emit(`{ let value = ${value};`, "    ");
+        emit(`{ let value = ${sum};`, "    ");
         for (let e = 0; e < 4; e++) {
-          emit(`if (${col} + ${e}u < p.n) { C[cRow + ${col} + ${e}u] = value[${e}]; }`, "      ");
+          const at = (off: string) => `${off} + cRow + ${col} + ${e}u`;
+          const component = `value[${e}]`;
+          const out = epilogueValue(
+            epilogue,
+            component,
+            `E[${at("p.offE")}]`,
+            `C[${at("p.offC")}]`,
+            false,
+          );
+          const store = keepsInput ? `E[${at("p.offE")}] = ${component}; ` : "";
+          emit(`if (${col} + ${e}u < p.n) { ${store}C[${at("p.offC")}] = ${out}; }`, "      ");
         }
         emit("}", "    ");
       }
@@ -475,6 +577,7 @@ function lanesLoop(t: LaneTiling, v: GemmVariant): TiledLoop {
     ],
     row: (i) => `(row0 + ${i}u)`,
     col,
+    firstColumn: "wg.y == 0u && lid == 0u",
     walkK: (multiply) => [
       "let chunks = p.k / 4u;",
       "for (var r = 0u; r < p.r; r++) {",
@@ -613,6 +716,7 @@ function blocksLoop(t: BlockTiling, v: GemmVariant): TiledLoop {
     origin: [`let col0 = wg.x * ${t.bn}u;`, `let row0 = wg.y * ${t.bm}u;`],
     row: (i) => `(row0 + (${(i >> 2) * threadsY}u + li.y) * 4u + ${i & 3}u)`,
     col: (j) => `(col0 + (${j * threadsX}u + li.x) * 4u)`,
+    firstColumn: "wg.x == 0u && li.x == 0u",
     walkK: (multiply) => {
       const walk = [
         `let tiles = ((p.k + ${t.bk - 1}u) / ${t.bk}u) * p.r;`,

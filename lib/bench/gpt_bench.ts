@@ -1,25 +1,30 @@
 /**
- * The GPT training-step suite for `deno task bench`: one full AdamW step (forward, backward,
- * gradient clipping, update) of a byte-level nanoGPT-style model, as `trainGpt` runs it, with
- * tokens/s and achieved FLOP/s (the exact count of `lib/scaling/flops.ts`, 3 × forward), beside
- * the same model and step in PyTorch eager fp32 (TF32 off) when python3 has torch.
+ * The GPT suite for `deno task bench`: training steps (forward, backward, gradient clipping,
+ * AdamW update) of byte-level nanoGPT-style models as `trainGpt` records them.
  *
- * Shapes: on a GPU the issue's model (6 layers, width 384, 6 heads, context 256, batch 64); on
- * a CPU adapter a shrunken one (2 layers, width 128, 4 heads, context 64, batch 8). PyTorch runs
- * on CUDA when the adapter is a GPU and CUDA is there, else on the CPU with as many threads as
- * there are cores (lavapipe uses them all).
+ * - `gpt_step`: the issue's model (on a GPU: 6 layers, width 384, 6 heads, context 256, batch
+ *   64; on a CPU adapter a shrunken one: 2 layers, width 128, 4 heads, context 64, batch 8) with
+ *   tokens/s and achieved FLOP/s (the exact count of `lib/scaling/flops.ts`, 3 × forward).
+ * - `gpt_runs`: the sweep-sized shapes the cpu presets train, as R = 1, 8 and 64 runs of one
+ *   model (on a GPU also the gpt-model-size gpu preset's smallest model): tokens/s of all runs
+ *   together, dispatches per step, and host milliseconds per step (the JavaScript time to record
+ *   and submit a step, the device's execution excluded).
+ *
+ * Beside each single run, the same model and step in PyTorch eager fp32 (TF32 off) measured in
+ * the same command when a python with torch is found: CUDA when the adapter is a GPU and CUDA is
+ * there, else the CPU with as many threads as there are cores (lavapipe uses them all).
  *
  * @module
  */
-import { mapInPlace } from "../../kernels/map.ts";
 import { type GptConfig, gptConfig, gptFlopsConfig } from "../nn/config.ts";
 import { Gpt } from "../nn/gpt.ts";
+import { Optimizer } from "../optim/optimizer.ts";
 import { gptTrainingFlops } from "../scaling/flops.ts";
-import { backward } from "../ops/autograd.ts";
-import { keep, tensor } from "../tensor/tensor.ts";
-import { createGptOptimizer, resolveTrainHyper } from "../train/trainer.ts";
+import { empty } from "../tensor/tensor.ts";
+import { resolveTrainHyper, runOptimizer } from "../train/trainer.ts";
+import type { Gpu } from "../gpu/runtime.ts";
 import type { BenchResult, BenchSuite } from "./suite.ts";
-import { measure } from "./timing.ts";
+import { measure, median } from "./timing.ts";
 
 /** The model and batch of a benchmarked step. */
 export interface GptBenchShape {
@@ -32,9 +37,13 @@ export interface GptBenchShape {
 
 /** Options of {@link makeGptSuite} (defaults: the shapes of the module doc). */
 export interface GptSuiteOptions {
-  /** The model of the training-step rows. */
+  /** The model of the training-step row. */
   step?: (cpu: boolean) => GptBenchShape;
-  /** Time PyTorch's step when python3 has torch (default true). */
+  /** The shapes of the runs rows. */
+  shapes?: (cpu: boolean) => GptBenchShape[];
+  /** Runs per runs row (default 1, 8, 64). */
+  runs?: readonly number[];
+  /** Time PyTorch's step when a python with torch is found (default true). */
   reference?: boolean;
   /** Timed wall time per repeat in ms (default 250, as `measure`). */
   targetMs?: number;
@@ -56,6 +65,26 @@ export function gptStepShape(cpu: boolean): GptBenchShape {
     : { layers: 6, width: 384, heads: 6, context: 256, batch: 64 };
 }
 
+/**
+ * The shapes of the runs rows: the cpu presets' models (1L/8w, 2L/32w and 2L/40w at batch
+ * 16 × 32, and 2L/128w at 8 × 64), plus on a GPU the gpt-model-size gpu preset's smallest.
+ *
+ * @example
+ * ```ts
+ * gptRunShapes(true).length; // 4
+ * ```
+ */
+export function gptRunShapes(cpu: boolean): GptBenchShape[] {
+  const shapes: GptBenchShape[] = [
+    { layers: 1, width: 8, heads: 1, context: 32, batch: 16 },
+    { layers: 2, width: 32, heads: 2, context: 32, batch: 16 },
+    { layers: 2, width: 40, heads: 2, context: 32, batch: 16 },
+    { layers: 2, width: 128, heads: 4, context: 64, batch: 8 },
+  ];
+  if (!cpu) shapes.push({ layers: 2, width: 64, heads: 2, context: 256, batch: 64 });
+  return shapes;
+}
+
 function configOf(s: GptBenchShape): GptConfig {
   return gptConfig({
     nLayer: s.layers,
@@ -70,7 +99,7 @@ function describe(s: GptBenchShape): string {
   return `${s.layers}L ${s.width}w ${s.heads}h, ${s.batch}x${s.context} tokens`;
 }
 
-/** Seeded random byte tokens: inputs and next-token targets of `count` windows. */
+/** Seeded random byte tokens: inputs and next-token targets of `count` positions. */
 function randomTokens(count: number, seed: number): { inputs: Int32Array; targets: Int32Array } {
   let x = (seed * 2654435761 + 1) >>> 0;
   const next = () => {
@@ -84,36 +113,87 @@ function randomTokens(count: number, seed: number): { inputs: Int32Array; target
   return { inputs, targets };
 }
 
-const HYPER = { steps: 1_000_000, lr: 1e-3, seed: 0 };
-
-/** A training step of one model as `trainGpt` records it; returns the step and a cleanup. */
-function singleStep(shape: GptBenchShape, seed: number) {
+/**
+ * A training step of `runs` runs of one model as `trainGpt` records it (forward, backward,
+ * optimizer, submit); returns the step and a cleanup.
+ */
+function trainingStep(gpu: Gpu, shape: GptBenchShape, runs: number) {
   const config = configOf(shape);
-  const model = Gpt.create(config, seed);
-  const optimizer = createGptOptimizer(
-    model,
-    resolveTrainHyper({ ...HYPER, seed, batch: shape.batch }, VOCAB),
-  );
-  const { inputs, targets } = randomTokens(shape.batch * shape.context, seed);
-  const dims = [shape.batch, shape.context];
-  const lossSum = keep(tensor([0], []));
+  const seeds = Array.from({ length: runs }, (_, r) => r);
+  const model = Gpt.create(config, seeds);
+  const hyper = (seed: number) =>
+    resolveTrainHyper({ steps: 1_000_000, lr: 1e-3, seed, batch: shape.batch }, VOCAB);
+  const optimizer = new Optimizer(model.slab, "adamw", seeds.map((s) => runOptimizer(hyper(s))));
+  const rows = shape.batch * shape.context;
+  const { inputs, targets } = randomTokens(runs * rows, 7);
+  const losses = empty([runs * rows], "f32", gpu);
+  const dims = { batch: shape.batch, context: shape.context };
   return {
     step() {
-      const x = tensor(inputs, dims, { dtype: "i32" });
-      const y = tensor(targets, dims, { dtype: "i32" });
-      optimizer.zeroGrad();
-      const loss = model.loss(x, y, { training: true, dropoutSeed: seed, step: 0 });
-      backward(loss);
-      mapInPlace("accumulate", "a + b", lossSum, loss);
-      for (const t of [loss, x, y]) t.dispose();
+      model.forward(inputs, targets, dims, { training: true, losses, lossOffset: 0 });
+      model.backward(dims);
       optimizer.step();
+      gpu.flush();
     },
     dispose() {
-      lossSum.dispose();
+      losses.dispose();
       optimizer.dispose();
       model.dispose();
     },
   };
+}
+
+/** Dispatches one step records, and the host milliseconds to record and submit it (median). */
+async function stepCost(gpu: Gpu, step: () => void, repeats: number) {
+  await gpu.sync();
+  const host: number[] = [];
+  let dispatches = 0;
+  for (let i = 0; i < repeats; i++) {
+    const before = gpu.dispatchCount;
+    const start = performance.now();
+    step();
+    host.push(performance.now() - start);
+    dispatches = gpu.dispatchCount - before;
+  }
+  await gpu.sync();
+  return { dispatches, hostMs: median(host) };
+}
+
+let torchInterpreter: Promise<string | null> | undefined;
+
+/**
+ * The python that has torch: `SCALELAB_TORCH_PYTHON` if set, else the first of `python3` and
+ * `/usr/bin/python3` (Debian's, where `python3-torch` installs) that imports torch; null when
+ * none does or running them is not allowed.
+ *
+ * @example
+ * ```ts
+ * const python = await torchPython(); // e.g. "/usr/bin/python3"
+ * ```
+ */
+export function torchPython(): Promise<string | null> {
+  torchInterpreter ??= (async () => {
+    let chosen: string | undefined;
+    try {
+      chosen = Deno.env.get("SCALELAB_TORCH_PYTHON");
+    } catch {
+      chosen = undefined;
+    }
+    for (const python of chosen ? [chosen] : ["python3", "/usr/bin/python3"]) {
+      try {
+        const probe = await new Deno.Command(python, {
+          args: ["-c", "import torch"],
+          stdout: "null",
+          stderr: "null",
+        }).output();
+        if (probe.success) return python;
+      } catch {
+        // not installed, or not allowed: try the next one
+      }
+    }
+    return null;
+  })();
+  return torchInterpreter;
 }
 
 /** What PyTorch measured for one step. */
@@ -208,7 +288,7 @@ print(json.dumps({"library": "torch " + torch.__version__, "device": device,
 
 /**
  * Times nanoGPT's training step of `shape` in PyTorch (CUDA when `cuda` and present, else CPU);
- * resolves to null when python3, torch or the permission to run python3 is missing.
+ * resolves to null when no python with torch can be run (see {@link torchPython}).
  *
  * @example
  * ```ts
@@ -222,8 +302,10 @@ export async function torchStepTiming(
   targetMs = 250,
 ): Promise<TorchStepTiming | null> {
   const spec = JSON.stringify({ ...shape, cuda, target: targetMs / 1000 });
+  const python = await torchPython();
+  if (!python) return null;
   try {
-    const output = await new Deno.Command("python3", {
+    const output = await new Deno.Command(python, {
       args: ["-c", TORCH_SCRIPT, spec],
       stdout: "piped",
       stderr: "piped",
@@ -242,30 +324,30 @@ export async function torchStepTiming(
  * @example
  * ```ts
  * const tiny = () => ({ layers: 1, width: 8, heads: 2, context: 8, batch: 2 });
- * const suite = makeGptSuite({ step: tiny, reference: false });
+ * const suite = makeGptSuite({ step: tiny, shapes: () => [tiny()], runs: [1, 3], reference: false });
  * ```
  */
 export function makeGptSuite(options: GptSuiteOptions = {}): BenchSuite {
   const stepShape = options.step ?? gptStepShape;
+  const shapes = options.shapes ?? gptRunShapes;
+  const runCounts = options.runs ?? [1, 8, 64];
   const timing = { targetMs: options.targetMs ?? 250 };
+  const reference = (shape: GptBenchShape, cpu: boolean) =>
+    options.reference === false
+      ? Promise.resolve(null)
+      : torchStepTiming(shape, !cpu, timing.targetMs);
   return {
     name: "gpt",
-    description: "GPT training step (forward, backward, AdamW) vs PyTorch",
+    description: "GPT training steps (forward, backward, AdamW), R runs as one model, vs PyTorch",
     async *run({ gpu, cpu }) {
       const shape = stepShape(cpu);
-      const config = configOf(shape);
       const tokens = shape.batch * shape.context;
-      const flops = gptTrainingFlops(gptFlopsConfig(config), tokens).exact;
-      const torch = options.reference === false
-        ? null
-        : await torchStepTiming(shape, !cpu, timing.targetMs);
-      const single = singleStep(shape, 0);
+      const flops = gptTrainingFlops(gptFlopsConfig(configOf(shape)), tokens).exact;
+      const torch = await reference(shape, cpu);
+      const single = trainingStep(gpu, shape, 1);
       let ms: number;
       try {
-        ms = (await measure(gpu, () => {
-          single.step();
-          gpu.flush();
-        }, timing)).ms;
+        ms = (await measure(gpu, single.step, timing)).ms;
       } finally {
         single.dispose();
       }
@@ -294,12 +376,52 @@ export function makeGptSuite(options: GptSuiteOptions = {}): BenchSuite {
         });
       }
       yield row;
+      for (const runShape of shapes(cpu)) {
+        const perRun = runShape.batch * runShape.context;
+        const torchRun = runCounts.includes(1) ? await reference(runShape, cpu) : null;
+        for (const runs of runCounts) {
+          const step = trainingStep(gpu, runShape, runs);
+          let timed: number, cost: { dispatches: number; hostMs: number };
+          try {
+            timed = (await measure(gpu, step.step, timing)).ms;
+            cost = await stepCost(gpu, step.step, 5);
+          } finally {
+            step.dispose();
+          }
+          const tokensPerSecond = (runs * perRun) / (timed / 1000);
+          const fields: Record<string, number | string> = {
+            ...runShape,
+            runs,
+            tokens_per_second: tokensPerSecond,
+            dispatches_per_step: cost.dispatches,
+            host_ms_per_step: cost.hostMs,
+          };
+          const result: BenchResult = {
+            name: "gpt_runs",
+            label: `${runs} run${runs === 1 ? "" : "s"} of ${describe(runShape)}`,
+            ms: timed,
+            rate: { value: tokensPerSecond, unit: "tokens/s" },
+            note: `${cost.dispatches} dispatches, ${cost.hostMs.toFixed(2)} ms host per step`,
+            fields,
+          };
+          if (runs === 1 && torchRun) {
+            const torchTokens = perRun / (torchRun.ms / 1000);
+            fields.torch_tokens_per_second = torchTokens;
+            result.ratio = tokensPerSecond / torchTokens;
+            result.note += `; ${torchRun.library} ${torchRun.device} ${
+              torchTokens.toFixed(0)
+            } tokens/s`;
+          }
+          yield result;
+        }
+      }
     },
   };
 }
 
 /**
- * Training step of the issue's GPT (shrunk on a CPU adapter) beside PyTorch.
+ * Training steps of the issue's GPT (shrunk on a CPU adapter) and of the sweep shapes as 1, 8
+ * and 64 runs, beside PyTorch.
  *
  * @example
  * ```ts

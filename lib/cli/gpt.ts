@@ -86,7 +86,7 @@ async function evalCommand(args: GptEvalArgs): Promise<void> {
   const model = Gpt.fromValues(config, params);
   try {
     const batches = fixedWindowBatches(bytes, { context: config.blockSize, batch: EVAL_BATCH });
-    const { loss, tokens } = await evaluateGptLoss(model, batches);
+    const { losses: [loss], tokens } = await evaluateGptLoss(model, batches);
     if (args.json) console.log(JSON.stringify({ loss, tokens }));
     else {
       console.log(
@@ -119,31 +119,33 @@ async function trainCommand(args: GptTrainArgs): Promise<void> {
     `training ${config.nLayer}x${config.nEmbd} GPT (${config.nHead} heads, context ${config.blockSize}) ` +
       `on ${data.description}: ${data.train.length} train tokens, ${data.validation.length} validation tokens; ${gpu.adapterName}`,
   );
-  const result = await trainGpt({
+  const { results: [result], model } = await trainGpt({
     config,
-    train: data.train,
-    validation: validationBatches(data.validation, {
-      context: config.blockSize,
-      batch: EVAL_BATCH,
-      windows: args.evalWindows,
-    }),
     bytesPerToken: data.bytesPerToken,
-    steps: args.steps,
-    batch: args.batch,
-    lr: args.lr,
-    seed: args.seed,
-    onLog: (point) =>
-      log(
-        `step ${point.step}/${args.steps}  train ${point.trainLoss.toFixed(4)}` +
-          (point.valLoss !== undefined ? `  val ${point.valLoss.toFixed(4)}` : "") +
-          `  lr ${point.lr.toExponential(2)}  ${(point.tokens / point.seconds).toFixed(0)} tok/s`,
-      ),
+    runs: [{
+      train: data.train,
+      validation: validationBatches(data.validation, {
+        context: config.blockSize,
+        batch: EVAL_BATCH,
+        windows: args.evalWindows,
+      }),
+      steps: args.steps,
+      batch: args.batch,
+      lr: args.lr,
+      seed: args.seed,
+      onLog: (point) =>
+        log(
+          `step ${point.step}/${args.steps}  train ${point.trainLoss.toFixed(4)}` +
+            (point.valLoss !== undefined ? `  val ${point.valLoss.toFixed(4)}` : "") +
+            `  lr ${point.lr.toExponential(2)}  ${(point.tokens / point.seconds).toFixed(0)} tok/s`,
+        ),
+    }],
   });
   try {
     if (args.save) {
       await writeGptCheckpoint(args.save, {
         config,
-        params: await result.model.values(),
+        params: await model.values(),
         metadata: { tokenizer: "byte", steps: String(result.steps), seed: String(args.seed) },
       });
     }
@@ -174,7 +176,7 @@ async function trainCommand(args: GptTrainArgs): Promise<void> {
     }
     if (result.diverged) throw new Error(`training diverged: ${result.diverged}`);
   } finally {
-    result.model.dispose();
+    model.dispose();
   }
 }
 

@@ -35,8 +35,8 @@ export interface Kernel {
   readonly layout: GPUBindGroupLayout;
 }
 
-/** Storage buffers of one dispatch, by the names the kernel declared. */
-export type KernelBuffers = Readonly<Record<string, GpuBuffer>>;
+/** Storage buffers of one dispatch, by the names the kernel declared (absent ones are an error). */
+export type KernelBuffers = Readonly<Record<string, GpuBuffer | undefined>>;
 
 /** Uniform values of one dispatch, by field name (lists for vector and array fields). */
 export type KernelUniforms = Readonly<Record<string, number | readonly number[]>>;

@@ -38,7 +38,7 @@ export {
   type GptParameterSpec,
   sinusoidalPositions,
 } from "./parameters.ts";
-export { type ForwardOptions, Gpt } from "./gpt.ts";
+export { type ForwardOptions, Gpt, gptStepDispatches } from "./gpt.ts";
 export {
   checkpointShapes,
   type GptCheckpoint,

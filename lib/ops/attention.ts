@@ -13,6 +13,7 @@ import {
   type AttentionHeads,
   type AttentionLayout,
   type AttentionOptions,
+  headView,
   MAX_HEAD_DIM,
 } from "../../kernels/attention.ts";
 import type { Gpu } from "../gpu/runtime.ts";
@@ -129,13 +130,6 @@ export function causalAttention(
 export interface SelfAttentionOptions {
   /** Multiplier of Q·Kᵀ before the softmax (default 1/√D). */
   scale?: number;
-}
-
-/** The [B, H, T, D] view of head-split columns `[at, at + H·D)` of a [B, T, ·] tensor. */
-function headView(x: Tensor, heads: number, d: number, at: number): Tensor {
-  const [b, t] = x.shape;
-  const [s0, s1, s2] = x.strides;
-  return x.view([b, heads, t, d], [s0, d * s2, s1, s2], x.offset + at * s2);
 }
 
 /**

@@ -24,7 +24,7 @@ function checkU32(name: string, value: number): void {
 /** The mask of (seed, step) applied to any tensor (a dense copy first when it is a view). */
 function masked(x: Tensor, p: number, seed: number, step: number): Tensor {
   const dense = asContiguous(x);
-  const y = applyDropout(dense, p, seed, step);
+  const y = applyDropout(dense, [{ seed, p }], step);
   if (dense !== x) dense.dispose();
   return y;
 }

@@ -38,7 +38,7 @@ export function embedding(weight: Tensor, ids: Tensor): Tensor {
   const [vocab, dim] = weight.shape;
   const wd = asContiguous(weight);
   const idd = asContiguous(ids);
-  const out = embeddingForward(wd, idd);
+  const out = embeddingForward({ weight: wd }, idd);
   if (wd !== weight) wd.dispose();
   record("embedding", out, [weight, ids], [idd], (g, [savedIds]) => {
     const gd = asContiguous(g);

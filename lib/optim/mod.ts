@@ -1,30 +1,25 @@
 /**
- * Optimizers fused over all parameters (one GPU dispatch per step), learning-rate schedules,
- * and gradient clipping by global norm without CPU readback.
+ * Optimizers over the parameters of R runs held in one slab (AdamW and SGD with momentum, one
+ * update dispatch per step with per-run scalars), learning-rate schedules, and gradient
+ * clipping by global norm without CPU readback.
  *
  * @example
  * ```ts
- * import { AdamW, cosineLr } from "./mod.ts";
- * const opt = new AdamW(params, {
+ * import { adamW, cosineLr, ParameterSlab } from "./mod.ts";
+ * const slab = ParameterSlab.create(specs, 1, (p) => initialValues(p));
+ * const opt = adamW(slab, {
  *   lr: cosineLr({ peak: 6e-4, floor: 6e-5, warmupSteps: 100, decaySteps: 5000 }),
  *   weightDecay: 0.1,
  *   maxGradNorm: 1,
  * });
- * opt.zeroGrad();
  * backward(loss);
  * opt.step();
  * ```
  *
  * @module
  */
-export { AdamW, type AdamWOptions } from "./adamw.ts";
-export { SGD, type SGDOptions } from "./sgd.ts";
-export {
-  FusedOptimizer,
-  type OptimizerOptions,
-  type ParameterGroup,
-  type ParameterList,
-} from "./fused.ts";
+export { adamW, Optimizer, type RunOptimizerOptions, sgd } from "./optimizer.ts";
+export { ParameterSlab, type SlabParameter, type SlabRegion } from "./slab.ts";
 export {
   constantLr,
   cosineLr,

@@ -23,7 +23,7 @@ import {
 } from "../nn/config.ts";
 import { gptCounts } from "../nn/parameters.ts";
 import { loadTextData, validationBatches } from "./text_data.ts";
-import { type GptTrainResult, type OptimizerKind, type ScheduleKind, trainGpt } from "./trainer.ts";
+import { type GptRunResult, type OptimizerKind, type ScheduleKind, trainGpt } from "./trainer.ts";
 
 /** A GPT trial's config as experiment axes give it (optional fields have defaults). */
 export interface GptTrialConfig {
@@ -151,8 +151,106 @@ export function nonEmbeddingParams(trial: GptTrialModel): number {
   return gptCounts(trialModelConfig(trial)).nonEmbedding;
 }
 
+/** Config fields that may differ between trials trained together in one pack. */
+const FREE_FIELDS = new Set(["seed", "lr", "tokens", "dropout", "schedule", "steps", "evals"]);
+
 /**
- * Runs one GPT trial for the sweep engine.
+ * The key under which trials may train together: the trial config without the fields that
+ * each run of a pack has for itself (seed, learning rate, training-set size, dropout,
+ * schedule, steps, evaluations). Equal keys mean one architecture, batch and optimizer.
+ *
+ * @example
+ * ```ts
+ * gptPackKey({ ...config, seed: 1 }) === gptPackKey({ ...config, seed: 2 }); // true
+ * ```
+ */
+export function gptPackKey(trial: GptTrialConfig): string {
+  const entries = Object.entries(trial).filter(([k]) => !FREE_FIELDS.has(k))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify(entries);
+}
+
+/** What a trial of a pack sees: its id-free context (report, signal, device). */
+export type GptTrialContext = Pick<TrialContext, "report" | "signal" | "device"> & {
+  /** Records the trial's metrics as soon as its run ends (before the pack's other runs). */
+  finish?: (metrics: Record<string, number | string>) => void;
+};
+
+/**
+ * Runs GPT trials that share a pack key as one model with a runs axis: each trial's run has
+ * its own seed, data, learning rate and schedule, dropout and horizon; each reports its own
+ * history and metrics (and is finished as soon as its run ends). One trial is a pack of one.
+ *
+ * @example
+ * ```ts
+ * const metrics = await runGptTrials([configA, configB], [ctxA, ctxB]);
+ * ```
+ */
+export async function runGptTrials(
+  trials: readonly GptTrialConfig[],
+  contexts: readonly GptTrialContext[],
+): Promise<Record<string, number | string>[]> {
+  if (trials.length === 0 || trials.length !== contexts.length) {
+    throw new Error(`runGptTrials: ${trials.length} trials for ${contexts.length} contexts`);
+  }
+  const key = gptPackKey(trials[0]);
+  trials.forEach((t, i) => {
+    if (gptPackKey(t) !== key) {
+      throw new Error(`runGptTrials: trial ${i} does not share trial 0's pack key`);
+    }
+  });
+  const config = trialModelConfig(trials[0]);
+  const data = await Promise.all(trials.map((trial) =>
+    loadTextData({
+      source: { corpus: trial.corpus ?? "sotu" },
+      trainTokens: trial.tokens,
+      dataSeed: trial.seed,
+    })
+  ));
+  const gpu = await contexts[0].device.then(() => acquireGpu(), () => acquireGpu());
+  const signal = AbortSignal.any(contexts.map((c) => c.signal));
+  const metrics: (Record<string, number | string> | undefined)[] = trials.map(() => undefined);
+  const { results, model } = await trainGpt({
+    config,
+    bytesPerToken: data[0].bytesPerToken,
+    signal,
+    runs: trials.map((trial, i) => ({
+      train: data[i].train,
+      validation: validationBatches(data[i].validation, {
+        context: trial.context,
+        batch: EVAL_BATCH,
+        windows: trial.eval_windows ?? 128,
+      }),
+      steps: trial.steps,
+      batch: trial.batch,
+      lr: trial.lr,
+      seed: trial.seed,
+      schedule: trial.schedule,
+      optimizer: trial.optimizer,
+      dropout: trial.dropout,
+      evalInterval: Math.max(1, Math.ceil(trial.steps / (trial.evals ?? 4))),
+      onLog: (point) =>
+        contexts[i].report(point.step, {
+          train_loss: point.trainLoss,
+          ...(point.valLoss !== undefined ? { val_loss: point.valLoss } : {}),
+          tokens: point.tokens,
+          flops: point.flops,
+          lr: point.lr,
+        }),
+      onEnd: (result) => {
+        metrics[i] = trialMetrics(result, data[i].train.length, gpu.adapterName);
+        contexts[i].finish?.(metrics[i]!);
+      },
+    })),
+  });
+  model.dispose();
+  return results.map((result, i) =>
+    metrics[i] ?? trialMetrics(result, data[i].train.length, gpu.adapterName)
+  );
+}
+
+/**
+ * Runs one GPT trial for the sweep engine (a pack of one).
  *
  * @example
  * ```ts
@@ -167,42 +265,8 @@ export async function runGptTrial(
   trial: GptTrialConfig,
   ctx: TrialContext,
 ): Promise<Record<string, number | string>> {
-  const config = trialModelConfig(trial);
-  const data = await loadTextData({
-    source: { corpus: trial.corpus ?? "sotu" },
-    trainTokens: trial.tokens,
-    dataSeed: trial.seed,
-  });
-  const gpu = await ctx.device.then(() => acquireGpu(), () => acquireGpu());
-  const evals = trial.evals ?? 4;
-  const result = await trainGpt({
-    config,
-    train: data.train,
-    validation: validationBatches(data.validation, {
-      context: trial.context,
-      batch: EVAL_BATCH,
-      windows: trial.eval_windows ?? 128,
-    }),
-    bytesPerToken: data.bytesPerToken,
-    steps: trial.steps,
-    batch: trial.batch,
-    lr: trial.lr,
-    seed: trial.seed,
-    schedule: trial.schedule,
-    optimizer: trial.optimizer,
-    evalInterval: Math.max(1, Math.ceil(trial.steps / evals)),
-    signal: ctx.signal,
-    onLog: (point) =>
-      ctx.report(point.step, {
-        train_loss: point.trainLoss,
-        ...(point.valLoss !== undefined ? { val_loss: point.valLoss } : {}),
-        tokens: point.tokens,
-        flops: point.flops,
-        lr: point.lr,
-      }),
-  });
-  result.model.dispose();
-  return trialMetrics(result, data.train.length, gpu.adapterName);
+  const [metrics] = await runGptTrials([trial], [ctx]);
+  return metrics;
 }
 
 /**
@@ -214,7 +278,7 @@ export async function runGptTrial(
  * ```
  */
 export function trialMetrics(
-  result: Omit<GptTrainResult, "model">,
+  result: GptRunResult,
   trainTokens: number,
   adapter: string,
 ): Record<string, number | string> {
@@ -229,6 +293,7 @@ export function trialMetrics(
     flops_per_second: result.flopsPerSecond,
     steps: result.steps,
     train_seconds: result.trainSeconds,
+    packed: result.packed,
     adapter_name: adapter,
   };
   if (result.diverged) {

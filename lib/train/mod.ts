@@ -1,6 +1,7 @@
 /**
- * Training: the GPT trainer (AdamW, warmup + cosine to 10%, clipping, held-out loss, divergence
- * detection, throughput), byte-level text data, and held-out evaluation.
+ * Training: the GPT trainer for R runs trained together as one model (AdamW or SGD, warmup +
+ * cosine to 10%, per-run clipping, held-out loss, per-run divergence, throughput), byte-level
+ * text data, held-out evaluation, and the sweep trials built on them.
  *
  * @example
  * ```ts
@@ -8,28 +9,37 @@
  * import { loadTextData, trainGpt, validationBatches } from "./mod.ts";
  * const data = await loadTextData({ source: { corpus: "sotu" }, trainTokens: 1_000_000 });
  * const config = gptConfig({ nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 64, vocabSize: 256 });
- * const result = await trainGpt({
- *   config, train: data.train, steps: 300, batch: 16, lr: 3e-3, seed: 0,
- *   validation: validationBatches(data.validation, { context: 64, batch: 32, windows: 128 }),
+ * const validation = validationBatches(data.validation, { context: 64, batch: 32, windows: 128 });
+ * const { results, model } = await trainGpt({
+ *   config,
+ *   runs: [{ train: data.train, validation, steps: 300, batch: 16, lr: 3e-3, seed: 0 }],
  * });
- * result.model.dispose();
+ * model.dispose();
  * ```
  *
  * @module
  */
 export {
-  createGptOptimizer,
+  type GptRun,
+  type GptRunResult,
   type GptTrainResult,
   learningRateSchedule,
   type OptimizerKind,
   resolveTrainHyper,
+  runOptimizer,
   type ScheduleKind,
   trainGpt,
   type TrainGptOptions,
   type TrainHyper,
   type TrainLogPoint,
 } from "./trainer.ts";
-export { evaluateGptLoss, type HeldOutLoss } from "./evaluate.ts";
+export {
+  combineHeldOut,
+  evaluateGptLoss,
+  type HeldOutLoss,
+  type RecordedHeldOut,
+  recordHeldOut,
+} from "./evaluate.ts";
 export {
   loadTextData,
   type TextData,
@@ -40,10 +50,13 @@ export {
 export {
   gptModels,
   type GptModelShape,
+  gptPackKey,
   type GptTrialConfig,
+  type GptTrialContext,
   type GptTrialModel,
   nonEmbeddingParams,
   runGptTrial,
+  runGptTrials,
   trialMetrics,
   trialModelConfig,
 } from "./gpt_trial.ts";

@@ -7,16 +7,37 @@ import { gpu } from "../helpers/check.ts";
 import { type GptBenchShape, makeGptSuite, torchStepTiming } from "../../lib/bench/gpt_bench.ts";
 import { BENCH_SUITES } from "../../lib/bench/suites.ts";
 import type { BenchResult } from "../../lib/bench/suite.ts";
+import { gptConfig, gptStepDispatches } from "../../lib/nn/mod.ts";
 
 const device = await gpu();
 const tiny = (): GptBenchShape => ({ layers: 1, width: 8, heads: 2, context: 8, batch: 2 });
+const TINY_CONFIG = gptConfig({ nLayer: 1, nEmbd: 8, nHead: 2, blockSize: 8, vocabSize: 256 });
 
-Deno.test("the GPT suite reports a training step", async () => {
-  const suite = makeGptSuite({ step: tiny, reference: false, targetMs: 20 });
+Deno.test("the GPT suite reports a training step and R runs of a sweep shape", async () => {
+  const suite = makeGptSuite({
+    step: tiny,
+    shapes: () => [tiny()],
+    runs: [1, 3],
+    reference: false,
+    targetMs: 20,
+  });
   const rows: BenchResult[] = [];
   for await (const row of suite.run({ gpu: device, cpu: true, reference: null })) rows.push(row);
-  assert.deepEqual(rows.map((r) => r.name), ["gpt_step"]);
-  const [step] = rows;
+  assert.deepEqual(rows.map((r) => r.name), ["gpt_step", "gpt_runs", "gpt_runs"]);
+  const [step, one, three] = rows;
+  assert.deepEqual([one.fields.runs, three.fields.runs], [1, 3]);
+  assert.equal(three.label, "3 runs of 1L 8w 2h, 2x8 tokens");
+  for (const row of [one, three]) {
+    assert.equal(row.fields.dispatches_per_step, gptStepDispatches(TINY_CONFIG));
+    assert.ok((row.fields.host_ms_per_step as number) > 0);
+    assert.ok(
+      Math.abs(
+        (row.fields.tokens_per_second as number) -
+          (row.fields.runs as number) * 16 / (row.ms / 1000),
+      ) < 1e-6 * (row.fields.tokens_per_second as number),
+    );
+    assert.equal(row.fields.torch_tokens_per_second, undefined);
+  }
   assert.equal(step.label, "AdamW step 1L 8w 2h, 2x8 tokens");
   assert.equal(step.rate?.unit, "tokens/s");
   assert.ok(step.ms > 0 && step.rate!.value > 0);

@@ -1,48 +1,68 @@
 /**
- * Test helpers for the optimizers: parameters of awkward shapes and gradients delivered through
- * autograd (so they accumulate into the optimizer's gradient slab as in training).
+ * Test helpers for the optimizer: a slab of parameters of awkward shapes for R runs, and
+ * gradients delivered through autograd (so they accumulate into the slab's gradients as in
+ * training).
  *
  * @module
  */
 import { randomArray } from "../helpers/check.ts";
 import * as T from "../../lib/ops/mod.ts";
+import { ParameterSlab } from "../../lib/optim/mod.ts";
 
 /** Shapes that are not multiples of any workgroup size. */
 export const AWKWARD_SHAPES: number[][] = [[1], [7], [33, 5], [129], [3, 7, 11], [1000]];
 
-/** Parameters with values uniform in [-1, 1), and their host copies. */
-export function makeParams(shapes: readonly number[][], seed: number) {
-  const values = shapes.map((s, k) => randomArray(s.reduce((a, b) => a * b, 1), seed + k));
-  const params = shapes.map((s, k) => T.tensor(values[k], s, { requiresGrad: true }));
-  return { params, values };
+/** A slab of `runs` runs of parameters `shapes` (every other one decaying), and host copies. */
+export function makeSlab(shapes: readonly number[][], runs: number, seed: number) {
+  const specs = shapes.map((shape, k) => ({ name: `p${k}`, shape, decay: k % 2 === 0 }));
+  const values = specs.map((spec, k) =>
+    Array.from(
+      { length: runs },
+      (_, r) => randomArray(spec.shape.reduce((a, b) => a * b, 1), seed + 100 * r + k),
+    )
+  );
+  const slab = ParameterSlab.create(
+    specs,
+    runs,
+    (spec, r) => values[Number(spec.name.slice(1))][r],
+  );
+  return { slab, specs, values };
 }
 
-/** Random gradients for `shapes`, uniform in [lo, hi). */
-export function makeGrads(shapes: readonly number[][], seed: number, lo = -1, hi = 1) {
-  return shapes.map((s, k) => randomArray(s.reduce((a, b) => a * b, 1), seed + 100 * k, lo, hi));
+/** Random gradients per parameter and run, uniform in [lo, hi). */
+export function makeGrads(
+  shapes: readonly number[][],
+  runs: number,
+  seed: number,
+  lo = -1,
+  hi = 1,
+): Float32Array[][] {
+  return shapes.map((s, k) =>
+    Array.from(
+      { length: runs },
+      (_, r) => randomArray(s.reduce((a, b) => a * b, 1), seed + 1000 * k + r, lo, hi),
+    )
+  );
 }
 
-/** Runs backward of Σ_k sum(p_k · g_k), which leaves g_k in each p_k's gradient. */
-export function backwardWithGrads(params: readonly T.Tensor[], grads: readonly Float32Array[]) {
+/** Backward of Σ sum(p · g) over parameters and runs: leaves g in the slab's gradients. */
+export function backwardWithGrads(slab: ParameterSlab, grads: readonly Float32Array[][]): void {
   const loss = T.tidy(() =>
-    params
-      .map((p, k) => T.sumAll(T.mul(p, T.tensor(grads[k], p.shape))))
-      .reduce((a, b) => T.add(a, b))
+    slab.regions.map((region, k) => {
+      const p = slab.param(region.name);
+      const flat = new Float32Array(grads[k].reduce((n, g) => n + g.length, 0));
+      grads[k].forEach((g, r) => flat.set(g, r * g.length));
+      return T.sumAll(T.mul(p, T.tensor(flat, p.shape)));
+    }).reduce((a, b) => T.add(a, b))
   );
   T.backward(loss);
   loss.dispose();
 }
 
-/** Host copies of the parameters' values. */
-export function readAll(params: readonly T.Tensor[]): Promise<Float32Array[]> {
-  return Promise.all(params.map((p) => p.toArray() as Promise<Float32Array>));
-}
-
-/** Disposes parameters and their gradients. */
-export function disposeAll(params: readonly T.Tensor[]): void {
-  for (const p of params) {
-    p.grad?.dispose();
-    p.grad = null;
-    p.dispose();
-  }
+/** Host copies of every parameter of every run: [parameter][run]. */
+export async function readAll(slab: ParameterSlab): Promise<Float32Array[][]> {
+  const perRun = await Promise.all(
+    Array.from({ length: slab.runs }, (_, r) => slab.readRun(r)),
+  );
+  return slab.regions.map((region) => perRun.map((run) => run.get(region.name)!));
 }

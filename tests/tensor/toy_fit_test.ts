@@ -1,9 +1,10 @@
 /**
- * End-to-end: small models built from the kernels, autograd and AdamW fit toy tasks.
+ * End-to-end: small models built from the kernels, autograd and AdamW (over a one-run
+ * parameter slab) fit toy tasks.
  */
 import assert from "node:assert/strict";
 import { gpu } from "../helpers/check.ts";
-import { AdamW } from "../../lib/optim/mod.ts";
+import { adamW, ParameterSlab } from "../../lib/optim/mod.ts";
 import {
   add,
   backward,
@@ -11,25 +12,52 @@ import {
   crossEntropy,
   embedding,
   linear,
-  randn,
   tanh,
   type Tensor,
   tensor,
   tidy,
-  zeros,
 } from "../../lib/ops/mod.ts";
 import { Rng } from "../../lib/random/xoshiro.ts";
 
 await gpu();
 
-/** Trains `parameters` on `lossOf` with AdamW for `steps` steps; returns the last loss. */
-async function fit(parameters: Tensor[], lossOf: () => Tensor, steps: number, lr: number) {
-  const opt = new AdamW(parameters, { lr, weightDecay: 0 });
+/** A parameter of the toy models: its shape and its initial values. */
+interface ToyParameter {
+  shape: number[];
+  /** Normal with this standard deviation (seeded), or zeros when 0. */
+  std: number;
+  seed: number;
+}
+
+function initialValues(p: ToyParameter): Float32Array {
+  const values = new Float32Array(p.shape.reduce((a, b) => a * b, 1));
+  const rng = new Rng(p.seed);
+  if (p.std > 0) { for (let i = 0; i < values.length; i++) values[i] = p.std * rng.normal(); }
+  return values;
+}
+
+/**
+ * Trains the parameters (in one slab, one run) on `lossOf` with AdamW for `steps` steps;
+ * returns the last loss.
+ */
+async function fit(
+  parameters: Record<string, ToyParameter>,
+  lossOf: (p: Record<string, Tensor>) => Tensor,
+  steps: number,
+  lr: number,
+) {
+  const names = Object.keys(parameters);
+  const slab = ParameterSlab.create(
+    names.map((name) => ({ name, shape: parameters[name].shape, decay: false })),
+    1,
+    (p) => initialValues(parameters[p.name]),
+  );
+  const views = Object.fromEntries(names.map((name) => [name, slab.param(name, { single: true })]));
+  const opt = adamW(slab, { lr, weightDecay: 0 });
   let last = Infinity;
   for (let step = 0; step < steps; step++) {
-    opt.zeroGrad();
     const loss = tidy(() => {
-      const value = lossOf();
+      const value = lossOf(views);
       backward(value);
       return value;
     });
@@ -38,7 +66,7 @@ async function fit(parameters: Tensor[], lossOf: () => Tensor, steps: number, lr
     loss.dispose();
   }
   opt.dispose();
-  for (const p of parameters) p.dispose();
+  slab.dispose();
   return last;
 }
 
@@ -55,13 +83,14 @@ Deno.test("a two-layer tanh MLP fits XOR-like clusters to low cross-entropy", as
   }
   const inputs = tensor(x, [points, 2]);
   const targets = tensor(labels, [points], { dtype: "i32" });
-  const w1 = randn([16, 2], { seed: 1, std: 0.5, requiresGrad: true });
-  const b1 = zeros([16], { requiresGrad: true });
-  const w2 = randn([2, 16], { seed: 2, std: 0.5, requiresGrad: true });
-  const b2 = zeros([2], { requiresGrad: true });
   const loss = await fit(
-    [w1, b1, w2, b2],
-    () => crossEntropy(linear(tanh(linear(inputs, w1, b1)), w2, b2), targets),
+    {
+      w1: { shape: [16, 2], std: 0.5, seed: 1 },
+      b1: { shape: [16], std: 0, seed: 0 },
+      w2: { shape: [2, 16], std: 0.5, seed: 2 },
+      b2: { shape: [2], std: 0, seed: 0 },
+    },
+    (p) => crossEntropy(linear(tanh(linear(inputs, p.w1, p.b1)), p.w2, p.b2), targets),
     150,
     0.05,
   );
@@ -79,17 +108,18 @@ Deno.test("a one-layer attention model learns to predict the previous token", as
   for (let i = 0; i < ids.length; i++) next[i] = i % context === 0 ? -100 : ids[i - 1];
   const tokens = tensor(ids, [batch, context], { dtype: "i32" });
   const targets = tensor(next, [batch, context], { dtype: "i32" });
-  const wte = randn([vocab, width], { seed: 1, std: 0.5, requiresGrad: true });
-  const wpe = randn([context, width], { seed: 2, std: 0.5, requiresGrad: true });
-  const wqkv = randn([3 * width, width], { seed: 3, std: 0.3, requiresGrad: true });
-  const bqkv = zeros([3 * width], { requiresGrad: true });
-  const head = randn([vocab, width], { seed: 4, std: 0.3, requiresGrad: true });
   const loss = await fit(
-    [wte, wpe, wqkv, bqkv, head],
-    () => {
-      const h = add(embedding(wte, tokens), wpe);
-      const attended = causalSelfAttention(linear(h, wqkv, bqkv), 1);
-      return crossEntropy(linear(attended, head), targets);
+    {
+      wte: { shape: [vocab, width], std: 0.5, seed: 1 },
+      wpe: { shape: [context, width], std: 0.5, seed: 2 },
+      wqkv: { shape: [3 * width, width], std: 0.3, seed: 3 },
+      bqkv: { shape: [3 * width], std: 0, seed: 0 },
+      head: { shape: [vocab, width], std: 0.3, seed: 4 },
+    },
+    (p) => {
+      const h = add(embedding(p.wte, tokens), p.wpe);
+      const attended = causalSelfAttention(linear(h, p.wqkv, p.bqkv), 1);
+      return crossEntropy(linear(attended, p.head), targets);
     },
     300,
     0.03,

@@ -10,26 +10,27 @@ const TEXT = new TextEncoder().encode(
 );
 const VALIDATION = fixedWindowBatches(TEXT.subarray(0, 400), { context: 16, batch: 8 });
 
-function run(seed: number, steps = 30, lr = 1e-2) {
+function run(seeds: number[], steps = 30, lr = 1e-2) {
   return trainGpt({
     config: CONFIG,
-    train: TEXT,
-    validation: VALIDATION,
-    steps,
-    batch: 4,
-    lr,
-    seed,
-    logInterval: 5,
-    evalInterval: 15,
+    runs: seeds.map((seed) => ({
+      train: TEXT,
+      validation: VALIDATION,
+      steps,
+      batch: 4,
+      lr,
+      seed,
+      logInterval: 5,
+      evalInterval: 15,
+    })),
   });
 }
 
 Deno.test("same seed gives bitwise the same loss curve; the loss falls", async () => {
   await gpu();
-  const a = await run(3);
-  const b = await run(3);
-  const c = await run(4);
-  for (const r of [a, b, c]) r.model.dispose();
+  const runs = [await run([3]), await run([3]), await run([4])];
+  for (const r of runs) r.model.dispose();
+  const [a, b, c] = runs.map((r) => r.results[0]);
   assert.deepEqual(a.history.map((p) => p.trainLoss), b.history.map((p) => p.trainLoss));
   assert.equal(a.valLoss, b.valLoss);
   assert.notDeepEqual(a.history.map((p) => p.trainLoss), c.history.map((p) => p.trainLoss));
@@ -43,26 +44,58 @@ Deno.test("same seed gives bitwise the same loss curve; the loss falls", async (
   assert.equal(a.tokens, 30 * 4 * 16);
   assert.ok(a.tokensPerSecond > 0 && a.flopsPerSecond > 0);
   assert.equal(a.diverged, null);
+  assert.equal(a.packed, 1);
   assert.ok(Math.abs(a.valBitsPerByte - a.valLoss / Math.LN2) < 1e-12);
 });
 
-Deno.test("a huge learning rate is detected as divergence and stops the run", async () => {
+Deno.test("runs trained together give each run the curve it gets alone", async () => {
   await gpu();
-  const result = await trainGpt({
-    config: CONFIG,
+  const alone = [await run([3]), await run([4])];
+  const together = await run([3, 4]);
+  for (const r of [...alone, together]) r.model.dispose();
+  together.results.forEach((result, k) => {
+    const single = alone[k].results[0];
+    assert.equal(result.packed, 2);
+    assert.equal(result.history.length, single.history.length);
+    result.history.forEach((point, i) => {
+      const expected = single.history[i];
+      assert.equal(point.step, expected.step);
+      assert.ok(
+        Math.abs(point.trainLoss - expected.trainLoss) < 1e-4,
+        `run ${k} step ${point.step}: ${point.trainLoss} vs ${expected.trainLoss}`,
+      );
+    });
+    assert.ok(Math.abs(result.valLoss - single.valLoss) < 1e-4);
+  });
+});
+
+Deno.test("a huge learning rate is detected as divergence and stops only that run", async () => {
+  await gpu();
+  const base = {
     train: TEXT,
     validation: VALIDATION,
     steps: 200,
     batch: 4,
-    lr: 50,
     seed: 0,
     logInterval: 5,
     maxGradNorm: 0,
-    optimizer: "sgd",
+    optimizer: "sgd" as const,
+  };
+  const ended: number[] = [];
+  const result = await trainGpt({
+    config: CONFIG,
+    runs: [
+      { ...base, lr: 50, onEnd: () => ended.push(0) },
+      { ...base, lr: 1e-2, steps: 40, onEnd: () => ended.push(1) },
+    ],
   });
   result.model.dispose();
-  assert.match(result.diverged ?? "", /training loss .* at step \d+/);
-  assert.ok(result.steps < 200);
+  const [wild, tame] = result.results;
+  assert.match(wild.diverged ?? "", /training loss .* at step \d+/);
+  assert.ok(wild.steps < 200);
+  assert.equal(tame.diverged, null);
+  assert.equal(tame.steps, 40);
+  assert.deepEqual([...ended].sort(), [0, 1]);
 });
 
 Deno.test("warmup then cosine decay to 10% of the peak at the last step", () => {
