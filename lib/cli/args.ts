@@ -76,9 +76,15 @@ export function parseCommandLine<O extends Record<string, FlagOption>>(
       throw new UsageError(`--${name} given more than once`);
     }
   }
+  // `--flag -3` is joined into `--flag=-3`: parseArgs would call a value starting with "-"
+  // ambiguous, but a negative number is a value (and is then checked as one).
+  const joined: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (!arg.startsWith("--")) continue;
+    if (!arg.startsWith("--")) {
+      joined.push(arg);
+      continue;
+    }
     const [name, ...rest] = arg.slice(2).split("=");
     const option = spec.options[name];
     if (option?.type === "boolean" && rest.length > 0) {
@@ -89,12 +95,18 @@ export function parseCommandLine<O extends Record<string, FlagOption>>(
       if (value === undefined || value === "" || (rest.length === 0 && value.startsWith("--"))) {
         throw new UsageError(`--${name} needs a value`);
       }
+      if (rest.length === 0 && value.startsWith("-")) {
+        joined.push(`--${name}=${value}`);
+        i++;
+        continue;
+      }
     }
+    joined.push(arg);
   }
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...args],
+      args: joined,
       options: spec.options,
       strict: true,
       allowPositionals: true,

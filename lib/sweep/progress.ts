@@ -192,7 +192,7 @@ export const STATUS_COLUMNS = 100;
 
 /**
  * The one-line status a display shows, at most `width` characters: counts, ETA and best so far
- * first, then as many running trials' key numbers (short id, step, first two metrics) as fit, e.g.
+ * first, then as many running trials' key numbers (short id, step, objective) as fit, e.g.
  * `quadratic 7/24 (ok 6, failed 1) | ETA 12s | best loss 0.0011 | 2 running: 3fa2c1d0 step 40 loss=0.012`.
  *
  * @example
@@ -230,7 +230,10 @@ function countsText(tracker: ProgressTracker): string {
   return counts.length ? ` (${counts.join(", ")})` : "";
 }
 
-/** "N running[, K in packs of P]: <first trial>", then one entry per further running trial. */
+/**
+ * "N running[, K] [in packs of P]: <first trial>", then one entry per further running trial;
+ * an entry is the short id, the step and the objective metric (or the first reported one).
+ */
 function runningTexts(tracker: ProgressTracker): string[] {
   if (tracker.running.size === 0) return [];
   const order = [...tracker.running.keys()].sort((a, b) =>
@@ -243,13 +246,15 @@ function runningTexts(tracker: ProgressTracker): string[] {
     const metrics = Object.entries(trial.metrics ?? {});
     const objective = metrics.findIndex(([name]) => name === tracker.objective.metric);
     if (objective > 0) metrics.unshift(...metrics.splice(objective, 1));
-    for (const [name, value] of metrics.slice(0, 2)) text += ` ${name}=${formatNumber(value)}`;
+    if (metrics.length > 0) text += ` ${metrics[0][0]}=${formatNumber(metrics[0][1])}`;
     return text;
   });
   const packed = [...tracker.running.values()].filter((trial) => trial.pack > 1);
   const sizes = [...new Set(packed.map((trial) => trial.pack))].sort((a, b) => b - a);
-  const header = `${tracker.running.size} running` +
-    (packed.length > 0 ? `, ${packed.length} in packs of ${sizes.join("/")}` : "");
+  const all = packed.length === tracker.running.size;
+  const header = `${tracker.running.size} running` + (packed.length === 0
+    ? ""
+    : `${all ? "" : `, ${packed.length}`} in packs of ${sizes.join("/")}`);
   return [`${header}: ${entries[0]}`, ...entries.slice(1)];
 }
 

@@ -21,10 +21,11 @@ function sweepProcess(args: string[], env: Record<string, string> = {}): Deno.Ch
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--no-prompt",
       "--allow-read",
       "--allow-write=/tmp",
       "--allow-env",
-      "--allow-run=git",
+      `--allow-run=${Deno.execPath()}`,
       "lib/cli/sweep.ts",
       ...args,
     ],
@@ -71,9 +72,10 @@ async function logLines(log: string): Promise<[string, string][]> {
   }
 }
 
+/** A results directory; trials may write only there, so the fixtures' start log lies in it. */
 async function workspace() {
   const dir = await Deno.makeTempDir({ prefix: "sweep-cli-" });
-  return { dir, out: `${dir}/results`, log: `${dir}/started.log` };
+  return { dir, out: `${dir}/results`, log: `${dir}/results/started.log` };
 }
 
 Deno.test("kill -9 mid-sweep loses only in-flight trials; a rerun finishes each exactly once", async () => {
