@@ -244,7 +244,7 @@ Deno.test("bad input is a one-line error on stderr and exit code 2", async () =>
       ["no-such-experiment"],
       /^error: experiment "no-such-experiment" not found: no file experiments\/no-such-experiment\.ts$/,
     ],
-    [[`${FIXTURES}/sleepy.ts`, "--workers", "0"], /^error: bad --workers "0"/],
+    [[`${FIXTURES}/sleepy.ts`, "--workers", "0"], /^error: --workers must be an integer/],
     [[`${FIXTURES}/sleepy.ts`, "--bogus"], /^error: unknown flag --bogus/],
   ];
   const results = await Promise.all(cases.map(([args]) => runToEnd([...args, "--out", out])));
