@@ -352,7 +352,6 @@ export async function writeSummaryFiles(dir: string, results: readonly RunResult
   const history = results.flatMap((r) =>
     r.history.map((h) => ({
       variant: r.config.variant,
-      recipe: recipeLabel(r.config),
       seed: r.config.seed,
       pass: h.pass,
       lr: h.lr,
@@ -363,11 +362,11 @@ export async function writeSummaryFiles(dir: string, results: readonly RunResult
       test_error: h.test.error,
       test_misses: h.test.misses,
       seconds: h.seconds,
+      recipe: recipeLabel(r.config),
     }))
   );
   const runs = results.map((r) => ({
     variant: r.config.variant,
-    recipe: recipeLabel(r.config),
     seed: r.config.seed,
     passes: r.config.passes,
     train_size: r.config.trainSize,
@@ -379,6 +378,7 @@ export async function writeSummaryFiles(dir: string, results: readonly RunResult
     compile_seconds: r.compileSeconds,
     group_size: r.groupSize,
     adapter: r.adapter,
+    recipe: recipeLabel(r.config),
   }));
   await writeFileAtomic(`${dir}/history.csv`, csvText(aq.from(history)));
   await writeFileAtomic(`${dir}/summary.csv`, csvText(aq.from(runs)));
