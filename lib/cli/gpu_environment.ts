@@ -69,3 +69,22 @@ export function numericLimits(limits: GPUSupportedLimits): Readonly<Record<strin
   }
   return values;
 }
+
+/**
+ * Bytes of host memory available now (`MemAvailable` of /proc/meminfo), or undefined where
+ * that file does not exist or cannot be read (not Linux, no `--allow-read`).
+ *
+ * @example
+ * ```ts
+ * import { availableHostMemory } from "./gpu_environment.ts";
+ * availableHostMemory(); // e.g. 6_442_450_944
+ * ```
+ */
+export function availableHostMemory(): number | undefined {
+  try {
+    const match = /^MemAvailable:\s+(\d+) kB$/m.exec(Deno.readTextFileSync("/proc/meminfo"));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
