@@ -37,6 +37,13 @@ export const TASK_PERMISSIONS = {
   fit: ["--no-prompt", "--allow-read", "--allow-write=results,out"],
   plots: ["--no-prompt", "--allow-read", "--allow-write=results,out"],
   gpt: ["--no-prompt", "--allow-read", "--allow-write=results,out", "--allow-env"],
+  notebooks: [
+    "--no-prompt",
+    "--allow-read",
+    "--allow-write=out,notebooks",
+    "--allow-env",
+    "--allow-run",
+  ],
 } as const;
 
 /** A task whose outputs are checked here. */

@@ -69,10 +69,12 @@ Deno.test({
     await Deno.mkdir(`${ROOT}/${work}`, { recursive: true });
     const out = `${work}/quadratic`;
     const job = await submit(work, "quadratic", ["example-quadratic", "--out", out]);
+    console.log(`submitted job ${job}: sbatch --array=0-3 scale-out/slurm-sweep.sh example-quadratic`);
     await waitForJob(job);
     const planned = (await planTrials(await loadExperiment("example-quadratic", ROOT))).map((t) => t.id);
     const starts = [...(await startsOf(`${ROOT}/${work}`, "quadratic", job)).values()].flat();
     assert.deepEqual([...starts].sort(), [...planned].sort(), "every trial started exactly once");
+    console.log(`job ${job} done: ${starts.length} trial starts for ${planned.length} trials`);
     const { records } = await readTrialRecords(`${ROOT}/${out}`);
     assert.equal(records.size, planned.length);
     assert.ok([...records.values()].every((r) => r.status === "ok"));
@@ -100,6 +102,7 @@ Deno.test({
     assert.equal(victim.length, 3);
 
     const first = await submit(`${ROOT}/${work}`, "lecun", args);
+    console.log(`submitted job ${first}: ${planned.length} trials of lecun1989-scaling --preset slurm`);
     const deadline = Date.now() + 600_000;
     for (;;) {
       const done = [...(await readTrialRecords(out)).records.keys()].filter((id) => victim.includes(id));
@@ -111,6 +114,7 @@ Deno.test({
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await run("scancel", [`${first}_1`]);
+    console.log(`scancel ${first}_1 (task 1 of 4, its trials ${victim.join(", ")})`);
     await waitForJob(first);
     const before = (await readTrialRecords(out)).records;
     const finishedVictims = victim.filter((id) => before.has(id));
@@ -119,7 +123,12 @@ Deno.test({
     const log1 = await Deno.readTextFile(`${out}/../lecun-${first}_1.out`);
     assert.match(log1, /interrupted: \d+ trials not run; rerun to resume/, "SIGTERM handled");
 
+    console.log(
+      `job ${first} done: ${before.size} of ${planned.length} trials recorded; task 1 finished ` +
+        `${finishedVictims.length} of 3 before it was cancelled`,
+    );
     const second = await submit(`${ROOT}/${work}`, "lecun", args);
+    console.log(`resubmitted as job ${second}`);
     await waitForJob(second);
     const after = (await readTrialRecords(out)).records;
     assert.equal(after.size, planned.length, "every trial recorded");
@@ -131,6 +140,11 @@ Deno.test({
       [...reran].sort(),
       victim.filter((id) => !finishedVictims.includes(id)).sort(),
       "the resubmission ran exactly the cancelled task's unfinished trials",
+    );
+    console.log(
+      `job ${second} done: ${after.size} trials recorded; it ran ${reran.length} (${
+        reran.join(", ")
+      }), the ${before.size} recorded before were not rerun`,
     );
     const firstStarts = [...(await startsOf(`${ROOT}/${work}`, "lecun", first)).values()].flat();
     assert.equal(new Set(firstStarts).size, firstStarts.length, "no trial started twice");
