@@ -164,7 +164,9 @@ export function integerFlag(
   }
   const value = Number(text);
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be ${describeRange("an integer", min, max)}, got "${text}"`);
+    throw new UsageError(
+      `--${name} must be ${describeRange("an integer", min, max)}, got "${text}"`,
+    );
   }
   return value;
 }

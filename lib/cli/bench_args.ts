@@ -50,7 +50,9 @@ export function parseBenchArgs(args: readonly string[], suites: readonly string[
     const unknown = names.filter((s) => !suites.includes(s));
     if (unknown.length > 0 || names.length === 0) {
       throw new UsageError(
-        `--only: unknown suite "${unknown[0] ?? values.only}", expected some of ${suites.join(", ")}`,
+        `--only: unknown suite "${unknown[0] ?? values.only}", expected some of ${
+          suites.join(", ")
+        }`,
       );
     }
     parsed.only = names;

@@ -122,7 +122,10 @@ function parseTrain(args: readonly string[]): GptTrainArgs {
     hint: " for train (see deno task gpt --help)",
   });
   const positive = (name: string, fallback?: number) =>
-    integerFlag(name, values[name as keyof typeof values] as string | undefined, { min: 1, fallback });
+    integerFlag(name, values[name as keyof typeof values] as string | undefined, {
+      min: 1,
+      fallback,
+    });
   const parsed: GptTrainArgs = {
     command: "train",
     layers: positive("layers", 2),
@@ -134,7 +137,9 @@ function parseTrain(args: readonly string[]): GptTrainArgs {
     lr: numberFlag("lr", values.lr, { above: 0, fallback: 3e-3 }),
     seed: integerFlag("seed", values.seed, { min: 0, max: 2 ** 32 - 1, fallback: 0 }),
     text: values.text,
-    corpus: values.corpus === undefined ? undefined : choiceFlag("corpus", values.corpus, CORPUS_NAMES),
+    corpus: values.corpus === undefined
+      ? undefined
+      : choiceFlag("corpus", values.corpus, CORPUS_NAMES),
     tokens: values.tokens === undefined ? undefined : positive("tokens"),
     evalWindows: positive("eval-windows", 256),
     save: values.save,

@@ -61,7 +61,11 @@ export async function readAdapterLimits(): Promise<Readonly<Record<string, numbe
  */
 export function numericLimits(limits: GPUSupportedLimits): Readonly<Record<string, number>> {
   const values: Record<string, number> = {};
-  for (let proto = limits; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto = limits;
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       const value = (limits as unknown as Record<string, unknown>)[name];
       if (typeof value === "number" && !(name in values)) values[name] = value;

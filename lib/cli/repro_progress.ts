@@ -79,8 +79,12 @@ export class ReproProgress {
     const tag = `${config.variant} seed ${config.seed}`;
     const where = record.pass === 0 ? "init" : `pass ${record.pass}/${config.passes}`;
     this.#output.write(
-      `${tag.padEnd(22)} ${where.padEnd(12)} train ${record.train.error.toFixed(2)}% (${record.train.misses}) ` +
-        `loss ${record.train.loss.toExponential(3)}  test ${record.test.error.toFixed(2)}% (${record.test.misses})  ` +
+      `${tag.padEnd(22)} ${where.padEnd(12)} train ${
+        record.train.error.toFixed(2)
+      }% (${record.train.misses}) ` +
+        `loss ${record.train.loss.toExponential(3)}  test ${
+          record.test.error.toFixed(2)
+        }% (${record.test.misses})  ` +
         `${record.seconds.toFixed(1)} s\n`,
     );
   }

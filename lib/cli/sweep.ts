@@ -22,7 +22,7 @@
 
 import { prepareGpuEnvironment, readAdapterLimits } from "./gpu_environment.ts";
 import { denoExecutable, prepareOutput, realLocation, ROOT } from "./sandbox.ts";
-import { parseSweepArgs, type SweepArgs, SWEEP_OPTIONS, SWEEP_USAGE } from "./sweep_args.ts";
+import { parseSweepArgs, SWEEP_OPTIONS, SWEEP_USAGE, type SweepArgs } from "./sweep_args.ts";
 import type { Sweep } from "../sweep/define.ts";
 import { firstLine } from "../sweep/errors.ts";
 import { experimentPath, loadExperiment } from "../sweep/experiment.ts";

@@ -26,11 +26,13 @@ export interface SweepArgs {
 }
 
 /** The one-line usage. */
-export const SWEEP_USAGE = "usage: deno task sweep EXPERIMENT [--preset NAME] [--axis NAME=V1,V2] " +
+export const SWEEP_USAGE =
+  "usage: deno task sweep EXPERIMENT [--preset NAME] [--axis NAME=V1,V2] " +
   "[--out DIR] [--shard I/N] [--workers K] [--timeout S] [--heap MB] [--retry-failed] [--dry-run]";
 
 /** The options part of `--help` (the command adds the experiments and presets it finds). */
-export const SWEEP_OPTIONS = `Runs or resumes a grid sweep: one trial file per trial in DIR/trials/, then summary.csv,
+export const SWEEP_OPTIONS =
+  `Runs or resumes a grid sweep: one trial file per trial in DIR/trials/, then summary.csv,
 summary.arrow and history.csv, and the experiment's fits and plots once the whole grid is done.
 
   EXPERIMENT          a name in experiments/ (experiments/NAME.ts) or a path to a .ts file

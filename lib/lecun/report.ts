@@ -313,9 +313,14 @@ export async function readRunFiles(dir: string): Promise<RunResult[]> {
         throw new Error(`${path}: not a run result file (${(error as Error).message})`);
       }
       const id = await recipeId(result.config);
-      if (entry.name !== runFileName(result.config, id) && entry.name !== legacyRunFileName(result.config)) {
+      if (
+        entry.name !== runFileName(result.config, id) &&
+        entry.name !== legacyRunFileName(result.config)
+      ) {
         throw new Error(
-          `${path}: holds ${recipeLabel(result.config)} seed ${result.config.seed} (recipe ${id}), ` +
+          `${path}: holds ${
+            recipeLabel(result.config)
+          } seed ${result.config.seed} (recipe ${id}), ` +
             `not the run its name says; expected the name ${runFileName(result.config, id)}`,
         );
       }

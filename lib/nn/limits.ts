@@ -70,7 +70,10 @@ export function gptMemoryEstimate(
     [4 * c * c, `an MLP weight (${4 * c}×${c})`],
     [config.vocabSize * c, `the token embedding (${config.vocabSize}×${c})`],
     [config.blockSize * c, `the position embedding (${config.blockSize}×${c})`],
-    [rows * config.vocabSize, `logits (${batch}×${config.blockSize} rows × ${config.vocabSize} vocabulary)`],
+    [
+      rows * config.vocabSize,
+      `logits (${batch}×${config.blockSize} rows × ${config.vocabSize} vocabulary)`,
+    ],
     [rows * 4 * c, `the MLP hidden activations (${batch}×${config.blockSize} rows × ${4 * c})`],
   ];
   const [elements, what] = candidates.reduce((a, b) => (b[0] > a[0] ? b : a));
@@ -126,11 +129,13 @@ export function gptSizeProblems(
   if (options.memoryBytes !== undefined && estimate.totalBytes > options.memoryBytes) {
     problems.push(
       `${options.training ? "training" : "evaluating"} ${config.nLayer}×${config.nEmbd} ` +
-        `(${estimate.parameters.toLocaleString("en-US")} parameters) at batch ${batch} needs about ${
-          megabytes(estimate.totalBytes)
-        } (${megabytes(estimate.stateBytes)} of parameter state, ${
-          megabytes(estimate.activationBytes)
-        } of activations); ${megabytes(options.memoryBytes)} are available: use a smaller model or batch`,
+        `(${
+          estimate.parameters.toLocaleString("en-US")
+        } parameters) at batch ${batch} needs about ${megabytes(estimate.totalBytes)} (${
+          megabytes(estimate.stateBytes)
+        } of parameter state, ${megabytes(estimate.activationBytes)} of activations); ${
+          megabytes(options.memoryBytes)
+        } are available: use a smaller model or batch`,
     );
   }
   return problems;

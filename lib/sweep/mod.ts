@@ -45,12 +45,7 @@ export type { Config as TrialConfig } from "./json.ts";
 export { type PlannedTrial, type PlanOptions, planTrials } from "./plan.ts";
 export { trialId } from "./identity.ts";
 export { formatShard, parseShard, selectShard, type Shard } from "./shard.ts";
-export {
-  defaultResultsDir,
-  runSweep,
-  type RunSweepOptions,
-  type SweepOutcome,
-} from "./runner.ts";
+export { defaultResultsDir, runSweep, type RunSweepOptions, type SweepOutcome } from "./runner.ts";
 export {
   type ForeignRecord,
   identityProblem,

@@ -61,7 +61,9 @@ export async function planTrials(sweep: Sweep, options: PlanOptions = {}): Promi
   if (configs.length === 0) {
     fail(`filter removed all ${combinations.length} combinations; nothing to run`);
   }
-  const sampled = sweep.random ? sampleInOrder(configs, sweep.random.n, sweep.random.seed) : configs;
+  const sampled = sweep.random
+    ? sampleInOrder(configs, sweep.random.n, sweep.random.seed)
+    : configs;
   const chosen = options.axes ? narrow(sampled, axes, options.axes, fail) : sampled;
   return await Promise.all(
     chosen.map(async (config) => ({

@@ -191,9 +191,9 @@ export function describeOthers(
   if (found.outside.length > 0) {
     const n = found.outside.length;
     parts.push(
-      `${n} record${n === 1 ? "" : "s"} of this experiment outside the plan (another preset or grid) left in ${
-        trialsDir(out)
-      }`,
+      `${n} record${
+        n === 1 ? "" : "s"
+      } of this experiment outside the plan (another preset or grid) left in ${trialsDir(out)}`,
     );
   }
   return parts.length === 0 ? null : `${out}: ${parts.join("; ")}; not used`;

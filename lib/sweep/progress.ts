@@ -252,9 +252,10 @@ function runningTexts(tracker: ProgressTracker): string[] {
   const packed = [...tracker.running.values()].filter((trial) => trial.pack > 1);
   const sizes = [...new Set(packed.map((trial) => trial.pack))].sort((a, b) => b - a);
   const all = packed.length === tracker.running.size;
-  const header = `${tracker.running.size} running` + (packed.length === 0
-    ? ""
-    : `${all ? "" : `, ${packed.length}`} in packs of ${sizes.join("/")}`);
+  const header = `${tracker.running.size} running` +
+    (packed.length === 0
+      ? ""
+      : `${all ? "" : `, ${packed.length}`} in packs of ${sizes.join("/")}`);
   return [`${header}: ${entries[0]}`, ...entries.slice(1)];
 }
 

@@ -210,7 +210,9 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
 
   await Deno.mkdir(trialsDir(out), { recursive: true });
   await removeStaleTempFiles(trialsDir(out));
-  const fullPlanIds = new Set((await planTrials(sweep, { preset: options.preset })).map((t) => t.id));
+  const fullPlanIds = new Set(
+    (await planTrials(sweep, { preset: options.preset })).map((t) => t.id),
+  );
   await restoreSetAside(out, fullPlanIds);
   const stored = await loadPlanRecords(sweep, out, { preset: options.preset });
   for (const { file, reason } of stored.unreadable) {
@@ -260,7 +262,9 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
   let limits: Promise<AdapterLimits | null> | undefined;
   const adapterLimits = () =>
     limits ??= (options.adapterLimits?.() ?? Promise.resolve(null)).catch((error) => {
-      warn(`warning: adapter limits unknown (${firstLine(error)}); packs use capacity(config, null)`);
+      warn(
+        `warning: adapter limits unknown (${firstLine(error)}); packs use capacity(config, null)`,
+      );
       return null;
     });
 
@@ -334,13 +338,14 @@ export async function runSweep(sweep: Sweep, options: RunSweepOptions = {}): Pro
       fatal ??= { error };
     }
   };
-  const slots: Slot[] = Array.from({ length: workers }, () =>
-    options.isolate
-      ? isolatedSlot(new IsolatedSlot(options.isolate), sweep)
-      : {
+  const slots: Slot[] = Array.from(
+    { length: workers },
+    () =>
+      options.isolate ? isolatedSlot(new IsolatedSlot(options.isolate), sweep) : {
         runBatch: (trials, packed, env) => executeBatch(sweep, trials, env, packed),
         close: () => Promise.resolve(),
-      });
+      },
+  );
   const work = async (slot: Slot) => {
     while (!stop.aborted && !abandon.aborted && !fatal) {
       let taken: Take;

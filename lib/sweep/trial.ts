@@ -133,7 +133,13 @@ export async function executeBatch(
   const isWatched = watchedMetric(sweep.divergeOn);
   const writes: Promise<void>[] = [];
 
-  const record = (member: Member, status: TrialStatus, metrics: TrialMetrics, error: string | null, stack: string | null = null) => {
+  const record = (
+    member: Member,
+    status: TrialStatus,
+    metrics: TrialMetrics,
+    error: string | null,
+    stack: string | null = null,
+  ) => {
     if (member.ended) return;
     member.ended = true;
     const wallSeconds = (performance.now() - start) / 1000;
@@ -165,7 +171,9 @@ export async function executeBatch(
   /** Records a returned result (or its problem) for `member`. */
   const recordResult = (member: Member, value: unknown) => {
     const returned = checkReturned(value);
-    if (typeof returned === "string") return record(member, "failed", member.lastReported, returned);
+    if (typeof returned === "string") {
+      return record(member, "failed", member.lastReported, returned);
+    }
     const metrics = returned ?? member.lastReported;
     const bad = firstNonFinite(metrics, isWatched);
     if (member.divergence === null && bad) member.divergence = `returned ${bad} is ${metrics[bad]}`;
@@ -188,11 +196,17 @@ export async function executeBatch(
       report(step, metrics) {
         if (member.ended) return; // a finished, timed-out or abandoned trial is no longer heard
         checkReport(step, metrics);
-        const point = { step, seconds: (performance.now() - start) / 1000, metrics: { ...metrics } };
+        const point = {
+          step,
+          seconds: (performance.now() - start) / 1000,
+          metrics: { ...metrics },
+        };
         member.history.push(point);
         member.lastReported = point.metrics;
         env.onReport?.(trial.id, step, point.metrics);
-        const bad = member.divergence === null ? firstNonFinite(point.metrics, isWatched) : undefined;
+        const bad = member.divergence === null
+          ? firstNonFinite(point.metrics, isWatched)
+          : undefined;
         if (bad) {
           member.divergence = `${bad} became ${point.metrics[bad]} at step ${step}`;
           member.controller.abort(new DivergedError(member.divergence));
@@ -210,12 +224,13 @@ export async function executeBatch(
   });
 
   const frozen = members.map((m) => deepFreeze(m.trial.config));
-  const settled: Promise<Settled> = (async () =>
-    packed
-      ? await sweep.pack!.run(frozen, members.map((m) => m.ctx))
-      : await sweep.run(frozen[0], members[0].ctx))()
-    .then((value) => ({ kind: "returned" as const, value }))
-    .catch((error) => ({ kind: "threw" as const, error }));
+  const settled: Promise<Settled> =
+    (async () =>
+      packed
+        ? await sweep.pack!.run(frozen, members.map((m) => m.ctx))
+        : await sweep.run(frozen[0], members[0].ctx))()
+      .then((value) => ({ kind: "returned" as const, value }))
+      .catch((error) => ({ kind: "threw" as const, error }));
   const ending = await firstEnding(settled, env);
   const open = members.filter((m) => !m.ended);
   if (ending.kind === "abandoned") {

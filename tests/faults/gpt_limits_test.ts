@@ -13,7 +13,10 @@ const TINY = ["--layers", "1", "--heads", "1", "--width", "16", "--context", "16
 
 Deno.test("a model too large for the adapter is one line before any allocation", async () => {
   const cases: [string[], RegExp][] = [
-    [["--width", "3072", "--heads", "12", "--layers", "1"], /an MLP weight \(12288×3072\) needs a 151\.0 MB buffer; the adapter binds at most [\d.]+ [MG]B \(maxStorageBufferBindingSize\)/],
+    [
+      ["--width", "3072", "--heads", "12", "--layers", "1"],
+      /an MLP weight \(12288×3072\) needs a 151\.0 MB buffer; the adapter binds at most [\d.]+ [MG]B \(maxStorageBufferBindingSize\)/,
+    ],
     [["--width", "8192", "--layers", "1"], /an MLP weight \(32768×8192\) needs a 1\.1 GB buffer/],
   ];
   for (const [size, pattern] of cases) {
@@ -40,8 +43,19 @@ Deno.test("checkpoints: a config the file cannot hold, a diverged run, non-finit
     const good = `${dir}/good.safetensors`;
     const train = (lr: string, save: string) =>
       runTask("gpt", [
-        "train", ...TINY, "--steps", "6", "--eval-windows", "4", "--lr", lr, "--text", text,
-        "--save", save, "--json",
+        "train",
+        ...TINY,
+        "--steps",
+        "6",
+        "--eval-windows",
+        "4",
+        "--lr",
+        lr,
+        "--text",
+        text,
+        "--save",
+        save,
+        "--json",
       ], { writeDir: dir });
     const trained = await train("3e-3", good);
     assert.equal(trained.code, 0, trained.stderr);
@@ -59,12 +73,20 @@ Deno.test("checkpoints: a config the file cannot hold, a diverged run, non-finit
     const { tensors, metadata } = await readSafetensors(good);
     const config = JSON.parse(metadata.config);
     const toWrite = Object.fromEntries(
-      [...tensors].map(([name, t]) => [name, { shape: t.shape, data: new Float32Array(t.bytes.slice().buffer) }]),
+      [...tensors].map((
+        [name, t],
+      ) => [name, { shape: t.shape, data: new Float32Array(t.bytes.slice().buffer) }]),
     );
     const huge = `${dir}/huge.safetensors`;
-    await writeSafetensors(huge, toWrite, { ...metadata, config: JSON.stringify({ ...config, n_layer: 1e9 }) });
+    await writeSafetensors(huge, toWrite, {
+      ...metadata,
+      config: JSON.stringify({ ...config, n_layer: 1e9 }),
+    });
     const started = performance.now();
-    const hugeEval = await runTask("gpt", ["eval", huge, "--text", text], { writeDir: dir, timeoutMs: 60_000 });
+    const hugeEval = await runTask("gpt", ["eval", huge, "--text", text], {
+      writeDir: dir,
+      timeoutMs: 60_000,
+    });
     assert.equal(hugeEval.signal, null, "killed by the harness (it kept allocating)");
     assert.equal(hugeEval.code, 1);
     assert.deepEqual(errorLines(hugeEval.stderr), [
@@ -77,7 +99,9 @@ Deno.test("checkpoints: a config the file cannot hold, a diverged run, non-finit
     const head = poisoned["transformer.ln_f.weight"].data as Float32Array;
     head[0] = NaN;
     await writeSafetensors(nan, poisoned, metadata);
-    const nanEval = await runTask("gpt", ["eval", nan, "--text", text, "--json"], { writeDir: dir });
+    const nanEval = await runTask("gpt", ["eval", nan, "--text", text, "--json"], {
+      writeDir: dir,
+    });
     assert.equal(nanEval.code, 1);
     assert.equal(nanEval.stdout, "", "no loss printed");
     assert.match(

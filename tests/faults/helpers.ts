@@ -22,7 +22,9 @@ type Task = keyof typeof TASK_PERMISSIONS;
 /** The `deno run` arguments of `task`, writing to `writeDir` instead of the task's dirs. */
 export function taskArgs(task: Task, args: readonly string[], writeDir?: string): string[] {
   const flags = TASK_PERMISSIONS[task].map((flag) => {
-    if (writeDir !== undefined && flag.startsWith("--allow-write=")) return `--allow-write=${writeDir}`;
+    if (writeDir !== undefined && flag.startsWith("--allow-write=")) {
+      return `--allow-write=${writeDir}`;
+    }
     if (flag === "--allow-run=node_modules/deno/deno") return `--allow-run=${Deno.execPath()}`;
     return flag;
   });

@@ -61,7 +61,15 @@ Deno.test("fit reads the project's own summaries (a final newline is not a row)"
   assert.equal(sweep.code, 0, sweep.stderr);
   const summary = await Deno.readTextFile(`${dir}/q/summary.csv`);
   assert.ok(summary.endsWith("\n") && !summary.endsWith("\n\n"), "one final newline");
-  const fitted = await runTask("fit", [`${dir}/q/summary.csv`, "--law", "power", "--x", "lr", "--y", "loss"]);
+  const fitted = await runTask("fit", [
+    `${dir}/q/summary.csv`,
+    "--law",
+    "power",
+    "--x",
+    "lr",
+    "--y",
+    "loss",
+  ]);
   assert.equal(fitted.code, 0, fitted.stderr);
   const history = (await Deno.readTextFile(`${dir}/q/history.csv`)).split("\n");
   assert.equal(history[0], "id,step,metric,value");
@@ -70,8 +78,19 @@ Deno.test("fit reads the project's own summaries (a final newline is not a row)"
 
 function fakeRun(overrides: Parameters<typeof lecunConfig>[1], testMisses: number): RunResult {
   const config = lecunConfig("baseline", overrides);
-  const split = (misses: number, count: number) => ({ loss: 0.1, misses, count, error: (100 * misses) / count });
-  const record = { pass: config.passes, lr: 0.03, train: split(5, 200), test: split(testMisses, 2007), seconds: 1 };
+  const split = (misses: number, count: number) => ({
+    loss: 0.1,
+    misses,
+    count,
+    error: (100 * misses) / count,
+  });
+  const record = {
+    pass: config.passes,
+    lr: 0.03,
+    train: split(5, 200),
+    test: split(testMisses, 2007),
+    seconds: 1,
+  };
   return {
     config,
     parameters: 9760,
@@ -94,10 +113,13 @@ Deno.test("repro: different recipes get files of their own and separate summary 
     const runs = await readRunFiles(dir);
     assert.equal(runs.length, 2, "the second recipe did not overwrite the first");
     const names = [...Deno.readDirSync(`${dir}/runs`)].map((e) => e.name).sort();
-    assert.deepEqual(names, [
-      `baseline-seed1337-${await recipeId(short.config)}.json`,
-      `baseline-seed1337-${await recipeId(long.config)}.json`,
-    ].sort());
+    assert.deepEqual(
+      names,
+      [
+        `baseline-seed1337-${await recipeId(short.config)}.json`,
+        `baseline-seed1337-${await recipeId(long.config)}.json`,
+      ].sort(),
+    );
     const summaries = summarizeVariants(runs);
     assert.deepEqual(summaries.map((s) => [s.recipe, s.seeds.length]).sort(), [
       ["baseline (passes 1, trainSize 10)", 1],
@@ -135,7 +157,14 @@ Deno.test("repro: published runs keep their names; a file that is not the run it
 Deno.test("repro refuses, before any work, to write another recipe into published results", async () => {
   const before = [...Deno.readDirSync(`${ROOT}/results/lecun1989/runs`)].map((e) => e.name).sort();
   const result = await runTask("repro", [
-    "--variant", "baseline", "--passes", "1", "--train-size", "10", "--out", "results/lecun1989",
+    "--variant",
+    "baseline",
+    "--passes",
+    "1",
+    "--train-size",
+    "10",
+    "--out",
+    "results/lecun1989",
   ]);
   assert.equal(result.code, 2);
   assert.deepEqual(errorLines(result.stderr), [

@@ -13,12 +13,21 @@ Deno.test("Ctrl-C during repro --variant all loses none of the finished runs", a
   const dir = await Deno.makeTempDir({ prefix: "faults-repro-" });
   try {
     const child = spawnTask("repro", [
-      "--variant", "all", "--passes", "1", "--train-size", "20", "--out", dir, "--json",
+      "--variant",
+      "all",
+      "--passes",
+      "1",
+      "--train-size",
+      "20",
+      "--out",
+      dir,
+      "--json",
     ], { writeDir: dir });
-    const runs = async () => [...Deno.readDirSync(dir)].some((e) => e.name === "runs")
-      ? [...Deno.readDirSync(`${dir}/runs`)].filter((e) => e.name.endsWith(".json")).length
-      : 0;
-    await waitFor("a finished run", async () => (await runs()) >= 1, 120_000);
+    const runs = () =>
+      [...Deno.readDirSync(dir)].some((e) => e.name === "runs")
+        ? [...Deno.readDirSync(`${dir}/runs`)].filter((e) => e.name.endsWith(".json")).length
+        : 0;
+    await waitFor("a finished run", () => runs() >= 1, 120_000);
     child.kill("SIGINT");
     const output = await child.output();
     assert.notEqual(output.code, 0, "interrupted");

@@ -42,10 +42,30 @@ Deno.test("a trial cannot spawn processes: the git-alias escape fails and writes
 Deno.test("outputs outside the task's directories are refused before any work, with how to allow them", async () => {
   const table = `${ROOT}/results/gpt-model-size/summary.csv`;
   const cases: [string, string[], string, string][] = [
-    ["sweep", ["example-quadratic", "--out", "/tmp/scalelab-x"], "--out /tmp/scalelab-x", "/tmp/scalelab-x"],
-    ["repro", ["--variant", "baseline", "--out", "/tmp/scalelab-x"], "--out /tmp/scalelab-x", "/tmp/scalelab-x"],
-    ["gpt", ["train", "--corpus", "sotu", "--save", "/tmp/scalelab-m.safetensors"], "--save /tmp/scalelab-m.safetensors", "/tmp"],
-    ["fit", [table, "--law", "kaplan", "--n", "n", "--plot", "/tmp/scalelab-x.vl.json"], "--plot /tmp/scalelab-x.vl.json", "/tmp"],
+    [
+      "sweep",
+      ["example-quadratic", "--out", "/tmp/scalelab-x"],
+      "--out /tmp/scalelab-x",
+      "/tmp/scalelab-x",
+    ],
+    [
+      "repro",
+      ["--variant", "baseline", "--out", "/tmp/scalelab-x"],
+      "--out /tmp/scalelab-x",
+      "/tmp/scalelab-x",
+    ],
+    [
+      "gpt",
+      ["train", "--corpus", "sotu", "--save", "/tmp/scalelab-m.safetensors"],
+      "--save /tmp/scalelab-m.safetensors",
+      "/tmp",
+    ],
+    [
+      "fit",
+      [table, "--law", "kaplan", "--n", "n", "--plot", "/tmp/scalelab-x.vl.json"],
+      "--plot /tmp/scalelab-x.vl.json",
+      "/tmp",
+    ],
   ];
   for (const [name, args, what, allowed] of cases) {
     const started = performance.now();
@@ -69,10 +89,18 @@ Deno.test("outputs outside the task's directories are refused before any work, w
 Deno.test("the command the refusal names does write there", async () => {
   const dir = await Deno.makeTempDir({ prefix: "faults-sandbox-" });
   const refused = await task("sweep", ["example-quadratic", "--out", dir]);
-  const command = errorLines(refused.stderr)[0].match(/run (node_modules\/deno\/deno run .*) \.\.\.$/)![1];
+  const command =
+    errorLines(refused.stderr)[0].match(/run (node_modules\/deno\/deno run .*) \.\.\.$/)![1];
   const [, , ...flagsAndModule] = command.split(" ");
   const output = await new Deno.Command(Deno.execPath(), {
-    args: [...flagsAndModule.map((f) => f.replace("--allow-run=node_modules/deno/deno", `--allow-run=${Deno.execPath()}`)), "example-quadratic", "--out", dir],
+    args: [
+      ...flagsAndModule.map((f) =>
+        f.replace("--allow-run=node_modules/deno/deno", `--allow-run=${Deno.execPath()}`)
+      ),
+      "example-quadratic",
+      "--out",
+      dir,
+    ],
     cwd: ROOT,
     stdout: "null",
     stderr: "piped",
@@ -108,8 +136,25 @@ Deno.test("gpt train --save into a directory that does not exist yet saves at th
   const text = `${ROOT}/README.md`;
   try {
     const result = await task("gpt", [
-      "train", "--layers", "1", "--heads", "1", "--width", "16", "--context", "16", "--batch", "4",
-      "--steps", "4", "--eval-windows", "4", "--text", text, "--save", `${dir}/new/m.safetensors`,
+      "train",
+      "--layers",
+      "1",
+      "--heads",
+      "1",
+      "--width",
+      "16",
+      "--context",
+      "16",
+      "--batch",
+      "4",
+      "--steps",
+      "4",
+      "--eval-windows",
+      "4",
+      "--text",
+      text,
+      "--save",
+      `${dir}/new/m.safetensors`,
       "--json",
     ]);
     assert.equal(result.code, 0, result.stderr);

@@ -95,9 +95,14 @@ Deno.test("Ctrl-C twice or SIGTERM ends a sweep whose trial never yields", async
 Deno.test("two unsharded processes on one directory run every trial exactly once", async () => {
   const { dir, out, log } = await workspace();
   const env = { SWEEP_TEST_LOG: log, SWEEP_TEST_SLEEP_MS: "100" };
-  const results = await Promise.all(["a", "b"].map((run) =>
-    runTask("sweep", [SLEEPY, "--out", out], { writeDir: dir, env: { ...env, SWEEP_TEST_RUN: run } })
-  ));
+  const results = await Promise.all(
+    ["a", "b"].map((run) =>
+      runTask("sweep", [SLEEPY, "--out", out], {
+        writeDir: dir,
+        env: { ...env, SWEEP_TEST_RUN: run },
+      })
+    ),
+  );
   for (const result of results) assert.equal(result.code, 0, result.stderr);
   const ids = (await startedLog(log)).map(([, id]) => id);
   assert.equal(ids.length, 12, `12 trial starts, got ${ids.length}`);
@@ -148,12 +153,18 @@ Deno.test("a pack killed midway loses only its unfinished trials", async () => {
     writeDir: dir,
     env: { SWEEP_TEST_PACK_LOG: log },
   });
-  await waitFor("the early trial's file", async () =>
-    (await readTrialRecords(out)).records.size === 1);
+  await waitFor(
+    "the early trial's file",
+    async () => (await readTrialRecords(out)).records.size === 1,
+  );
   child.kill("SIGTERM");
   const output = await child.output();
   assert.equal(output.code, 143, new TextDecoder().decode(output.stderr));
   const left = [...(await readTrialRecords(out)).records.values()];
-  assert.deepEqual(left.map((r) => [r.config.seed, r.status]), [[0, "ok"]], "only the finished one");
+  assert.deepEqual(
+    left.map((r) => [r.config.seed, r.status]),
+    [[0, "ok"]],
+    "only the finished one",
+  );
   await Deno.remove(dir, { recursive: true });
 });

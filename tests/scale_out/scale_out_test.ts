@@ -13,7 +13,8 @@ import { parseYaml, type Yaml } from "./yaml.ts";
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 Deno.test("deno.json's tasks run with the sandbox table's flags, all with --no-prompt", async () => {
-  const tasks: Record<string, string> = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
+  const tasks: Record<string, string> =
+    JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
   for (const [name, flags] of Object.entries(TASK_PERMISSIONS)) {
     const subcommand = name === "test" ? "test" : "run";
     const module = name === "test" ? "tests/" : `lib/cli/${name}.ts`;
@@ -35,7 +36,10 @@ Deno.test("the Slurm job script starts the sweep with the sweep task's flags", a
     f.replace(/^"|"$/g, "").replace("${write}", "results,out").replace("${deno}", DENO)
   );
   assert.deepEqual(flags, [...TASK_PERMISSIONS.sweep]);
-  assert.match(script, /exec "\$\{deno\}" run "\$\{flags\[@\]\}" lib\/cli\/sweep\.ts "\$\{experiment\}"/);
+  assert.match(
+    script,
+    /exec "\$\{deno\}" run "\$\{flags\[@\]\}" lib\/cli\/sweep\.ts "\$\{experiment\}"/,
+  );
   assert.match(script, /--shard "\$\{SLURM_ARRAY_TASK_ID\}\/\$\{shards\}"/);
   const check = await new Deno.Command("bash", { args: ["-n", `${ROOT}scale-out/slurm-sweep.sh`] })
     .output();

@@ -69,9 +69,13 @@ Deno.test({
     await Deno.mkdir(`${ROOT}/${work}`, { recursive: true });
     const out = `${work}/quadratic`;
     const job = await submit(work, "quadratic", ["example-quadratic", "--out", out]);
-    console.log(`submitted job ${job}: sbatch --array=0-3 scale-out/slurm-sweep.sh example-quadratic`);
+    console.log(
+      `submitted job ${job}: sbatch --array=0-3 scale-out/slurm-sweep.sh example-quadratic`,
+    );
     await waitForJob(job);
-    const planned = (await planTrials(await loadExperiment("example-quadratic", ROOT))).map((t) => t.id);
+    const planned = (await planTrials(await loadExperiment("example-quadratic", ROOT))).map((t) =>
+      t.id
+    );
     const starts = [...(await startsOf(`${ROOT}/${work}`, "quadratic", job)).values()].flat();
     assert.deepEqual([...starts].sort(), [...planned].sort(), "every trial started exactly once");
     console.log(`job ${job} done: ${starts.length} trial starts for ${planned.length} trials`);
@@ -79,10 +83,22 @@ Deno.test({
     assert.equal(records.size, planned.length);
     assert.ok([...records.values()].every((r) => r.status === "ok"));
     const last = await run(DENO, [
-      "run", "--no-prompt", "--allow-read", "--allow-write=results,out", "--allow-env",
-      "--allow-run=node_modules/deno/deno", "lib/cli/sweep.ts", "example-quadratic", "--out", out,
+      "run",
+      "--no-prompt",
+      "--allow-read",
+      "--allow-write=results,out",
+      "--allow-env",
+      "--allow-run=node_modules/deno/deno",
+      "lib/cli/sweep.ts",
+      "example-quadratic",
+      "--out",
+      out,
     ]);
-    assert.match(last, /"event":"sweep-start".*"pending":0/, "nothing left for a last unsharded run");
+    assert.match(
+      last,
+      /"event":"sweep-start".*"pending":0/,
+      "nothing left for a last unsharded run",
+    );
     await Deno.remove(`${ROOT}/${work}`, { recursive: true });
   },
 });
@@ -102,10 +118,14 @@ Deno.test({
     assert.equal(victim.length, 3);
 
     const first = await submit(`${ROOT}/${work}`, "lecun", args);
-    console.log(`submitted job ${first}: ${planned.length} trials of lecun1989-scaling --preset slurm`);
+    console.log(
+      `submitted job ${first}: ${planned.length} trials of lecun1989-scaling --preset slurm`,
+    );
     const deadline = Date.now() + 600_000;
     for (;;) {
-      const done = [...(await readTrialRecords(out)).records.keys()].filter((id) => victim.includes(id));
+      const done = [...(await readTrialRecords(out)).records.keys()].filter((id) =>
+        victim.includes(id)
+      );
       if (done.length >= 1) {
         assert.ok(done.length < victim.length, "cancelled midway, before its last trial");
         break;

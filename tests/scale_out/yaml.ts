@@ -38,10 +38,14 @@ export function parseYaml(text: string): Yaml {
 
   function scalar(value: string, line: Line): string {
     if (value.startsWith('"')) {
-      if (!value.endsWith('"') || value.length < 2) throw new Error(`line ${line.number}: bad quote`);
+      if (!value.endsWith('"') || value.length < 2) {
+        throw new Error(`line ${line.number}: bad quote`);
+      }
       return JSON.parse(value);
     }
-    if (/^[[{&*!|>'%@`]/.test(value)) throw new Error(`line ${line.number}: unsupported "${value}"`);
+    if (/^[[{&*!|>'%@`]/.test(value)) {
+      throw new Error(`line ${line.number}: unsupported "${value}"`);
+    }
     return value;
   }
 
@@ -70,7 +74,9 @@ export function parseYaml(text: string): Yaml {
       result[key] = valueAfter(rest, line, indent);
     };
     if (first) entry(first.key, first.rest, first.line);
-    while (pos < lines.length && lines[pos].indent === indent && !lines[pos].text.startsWith("- ")) {
+    while (
+      pos < lines.length && lines[pos].indent === indent && !lines[pos].text.startsWith("- ")
+    ) {
       const line = lines[pos++];
       const match = /^([A-Za-z0-9_.\/-]+):(?:\s+(.*))?$/.exec(line.text);
       if (!match) throw new Error(`line ${line.number}: expected "key: value", got "${line.text}"`);

@@ -43,7 +43,10 @@ Deno.test("the commit comes from .git files: loose refs, packed-refs, worktrees,
 Deno.test("this checkout's commit is read with no --allow-run", async () => {
   const script = await Deno.makeTempFile({ suffix: ".ts" });
   const git = new URL("../../lib/sweep/git.ts", import.meta.url).href;
-  await Deno.writeTextFile(script, `import { gitCommit } from "${git}";\nconsole.log(await gitCommit());\n`);
+  await Deno.writeTextFile(
+    script,
+    `import { gitCommit } from "${git}";\nconsole.log(await gitCommit());\n`,
+  );
   const root = new URL("../../", import.meta.url).pathname;
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--no-prompt", "--allow-read", script],

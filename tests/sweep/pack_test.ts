@@ -55,10 +55,23 @@ Deno.test("packs: compatible trials train together up to capacity, each gets its
   assert.equal(records.size, 10);
   for (const record of records.values()) {
     assert.equal(record.metrics.loss, record.config.seed);
-    assert.deepEqual(record.history.map((p) => p.metrics.loss), [10 + (record.config.seed as number)]);
+    assert.deepEqual(record.history.map((p) => p.metrics.loss), [
+      10 + (record.config.seed as number),
+    ]);
   }
   const starts = events.filter((e) => e.type === "trial-start");
-  assert.deepEqual(starts.map((e) => e.type === "trial-start" && e.pack), [3, 3, 3, 2, 2, 3, 3, 3, 2, 2]);
+  assert.deepEqual(starts.map((e) => e.type === "trial-start" && e.pack), [
+    3,
+    3,
+    3,
+    2,
+    2,
+    3,
+    3,
+    3,
+    2,
+    2,
+  ]);
   const again = await runSweep(toy(log), { out, progress: "none" });
   assert.deepEqual([again.ran, again.skipped], [0, 10], "resume semantics unchanged");
   await Deno.remove(out, { recursive: true });

@@ -24,7 +24,10 @@ Deno.test("records of another version are set aside, never summarized, and come 
   const warnings: string[] = [];
   const v2 = await runSweep(quad(2), { out, progress: "none", onWarning: (w) => warnings.push(w) });
   assert.equal(v2.ran, 3);
-  assert.match(warnings.join("\n"), /3 trial files of another experiment or version \(3 version 1, not 2\) moved to .*set-aside; not used/);
+  assert.match(
+    warnings.join("\n"),
+    /3 trial files of another experiment or version \(3 version 1, not 2\) moved to .*set-aside; not used/,
+  );
   assert.match(v2.others ?? "", /set-aside/);
   const summary = (await Deno.readTextFile(`${out}/summary.csv`)).trim().split("\n");
   assert.equal(summary.length, 4, "header + the 3 version-2 trials");
@@ -39,8 +42,16 @@ Deno.test("records of another version are set aside, never summarized, and come 
 Deno.test("records outside the plan stay in place, unused; a record whose id is not its hash is foreign", async () => {
   const out = await Deno.makeTempDir({ prefix: "sweep-plan-" });
   await runSweep(quad(1), { out, preset: "other", progress: "none" });
-  const small = await runSweep(quad(1), { out, preset: "small", progress: "none", onWarning: () => {} });
-  assert.match(small.others ?? "", /2 records of this experiment outside the plan \(another preset or grid\) left in/);
+  const small = await runSweep(quad(1), {
+    out,
+    preset: "small",
+    progress: "none",
+    onWarning: () => {},
+  });
+  assert.match(
+    small.others ?? "",
+    /2 records of this experiment outside the plan \(another preset or grid\) left in/,
+  );
   assert.equal((await loadResults(out, { sweep: quad(1), preset: "small" })).numRows(), 1);
   assert.equal((await loadResults(out)).numRows(), 3, "without a plan: every file");
 

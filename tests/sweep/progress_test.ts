@@ -155,7 +155,10 @@ Deno.test("the status line keeps counts, ETA and best within 100 columns; packs 
   }
   const line = statusLine(tracker);
   assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
-  assert.match(line, /^demo 1\/40 \(ok 1\) \| ETA 3m15s \| best loss 0\.25 \| 12 running in packs of 4: /);
+  assert.match(
+    line,
+    /^demo 1\/40 \(ok 1\) \| ETA 3m15s \| best loss 0\.25 \| 12 running in packs of 4: /,
+  );
   assert.match(line, /: aaaaaaaa step 1200 loss=12$/, "the latest first, with its objective");
   assert.match(statusLine(tracker, 200), /loss=12; aaaaaaaa step 100 loss=1; /, "more when wider");
   assert.ok(!line.includes("xxx"), "configs are not repeated in the line");
