@@ -63,36 +63,6 @@ interface Member {
 }
 
 /**
- * Runs `trial` and returns its record, or null when it was abandoned (it then stays
- * unrecorded and reruns next time).
- *
- * @example
- * ```ts
- * import { defineSweep } from "./define.ts";
- * import { planTrials } from "./plan.ts";
- * import { executeTrial } from "./trial.ts";
- * const sweep = defineSweep({ name: "s", version: 1, axes: { x: [2] }, run: (c) => ({ y: c.x * 2 }) });
- * const [trial] = await planTrials(sweep);
- * const record = await executeTrial(sweep, trial, {
- *   abandon: new AbortController().signal,
- *   device: () => Promise.reject(new Error("no device")),
- *   describeAdapter: () => Promise.resolve("none"),
- *   gitCommit: null,
- * });
- * record?.metrics; // { y: 4 }
- * ```
- */
-export async function executeTrial(
-  sweep: Sweep,
-  trial: PlannedTrial,
-  env: TrialEnvironment,
-): Promise<TrialRecord | null> {
-  let record: TrialRecord | null = null;
-  await executeBatch(sweep, [trial], { ...env, onRecord: (r) => void (record = r) }, false);
-  return record;
-}
-
-/**
  * Runs a batch: one trial through `sweep.run`, or (when `packed`) every trial of the batch
  * together through `sweep.pack.run`. Each trial's record goes to `env.onRecord` as soon as it
  * is known; resolves when every trial is recorded or abandoned (abandoned ones get no record).
