@@ -35,11 +35,12 @@ export function taskArgs(task: Task, args: readonly string[], writeDir?: string)
 export function spawnTask(
   task: Task,
   args: readonly string[],
-  options: { writeDir?: string; env?: Record<string, string> } = {},
+  options: { writeDir?: string; env?: Record<string, string>; clearEnv?: boolean } = {},
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: taskArgs(task, args, options.writeDir),
     cwd: ROOT,
+    clearEnv: options.clearEnv,
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",
@@ -51,7 +52,12 @@ export function spawnTask(
 export async function runTask(
   task: Task,
   args: readonly string[],
-  options: { writeDir?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: {
+    writeDir?: string;
+    env?: Record<string, string>;
+    clearEnv?: boolean;
+    timeoutMs?: number;
+  } = {},
 ): Promise<Outcome> {
   const child = spawnTask(task, args, options);
   const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);

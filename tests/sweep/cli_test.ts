@@ -308,3 +308,28 @@ Deno.test("second Ctrl-C (or SIGTERM): running trials are abandoned unrecorded",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--help lists every option and the experiments found with their presets", async () => {
+  const { code, stdout } = await runToEnd(["--help"]);
+  assert.equal(code, 0);
+  for (
+    const flag of [
+      "--preset",
+      "--axis",
+      "--out",
+      "--shard",
+      "--workers",
+      "--timeout",
+      "--heap",
+      "--retry-failed",
+      "--dry-run",
+    ]
+  ) {
+    assert.ok(stdout.includes(`  ${flag}`), `${flag} is explained`);
+  }
+  assert.match(stdout, /\n {2}example-quadratic +v1, 24 trials; presets: quick \(2\)\n/);
+  assert.match(
+    stdout,
+    /\n {2}lecun1989-scaling +v2, 54 trials; presets: cpu \(54\), gpu \(288\), slurm \(12\)/,
+  );
+});
