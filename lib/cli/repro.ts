@@ -61,7 +61,8 @@ export const REPRO_USAGE =
   }, ... (default 1); mean ± std when N > 1
   --train-size  train digits, 1 to ${MNIST_TRAIN} (default: the variant's, 7291 in 1989)
   --passes N    passes over the train set (default: the variant's)
-  --out DIR     write runs/<variant>-seed<seed>-<recipe id>.json as each run finishes, then
+  --out DIR     write runs/<variant>-seed<seed>-<recipe id>.json as each run finishes (Ctrl-C
+                loses only the runs still training), then
                 history.csv, summary.csv, summary.md (grouped by recipe) and error-curves
                 (.vl.json, .svg, .png) over every run file in DIR; a directory under results/
                 holds published runs and takes only the named recipes
@@ -229,18 +230,35 @@ async function main(argv: readonly string[]): Promise<number> {
     log(`adapter: ${gpu.adapterName}`);
     const cpu = isCpuAdapter(gpu.adapterName);
     let written = 0;
+    // Groups finish one after another or at once: their files and the summaries over them are
+    // written one group at a time, and Ctrl-C waits for the write in progress, then exits.
+    let writing = Promise.resolve();
+    const onInterrupt = () => {
+      writing.then(() => {
+        progress.finish();
+        log(
+          `interrupted: ${written} run file(s) written${out ? ` to ${out}` : ""}; ` +
+            `the runs still training are lost`,
+        );
+        Deno.exit(130);
+      });
+    };
+    Deno.addSignalListener("SIGINT", onInterrupt);
     const results = await trainInGroups(gpu, configs, {
       mnistDir: args.mnistDir,
       // One run keeps one CPU core busy: train several groups at once when runs are few.
       devices: cpu ? Math.max(1, Math.floor(navigator.hardwareConcurrency / args.seeds)) : 1,
       progress,
-      onGroupDone: async (done) => {
-        if (out === undefined) return;
-        for (const result of done) await writeRunFile(out, result);
-        written += done.length;
-        await writeSummaryFiles(out, await readRunFiles(out));
-      },
+      onGroupDone: (done) =>
+        writing = writing.then(async () => {
+          if (out === undefined) return;
+          for (const result of done) await writeRunFile(out, result);
+          written += done.length;
+          await writeSummaryFiles(out, await readRunFiles(out));
+        }),
     });
+    await writing;
+    Deno.removeSignalListener("SIGINT", onInterrupt);
     progress.finish();
     if (out !== undefined) {
       const all = await readRunFiles(out);

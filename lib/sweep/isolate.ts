@@ -222,9 +222,11 @@ export class IsolatedSlot {
     this.#stderrTail = [];
     this.#messages = protocolMessages(child.stdout);
     void this.#pumpStderr(child.stderr);
-    this.#exited = child.status.then((status) =>
-      status.signal ? `signal ${status.signal}` : `exit code ${status.code}`
-    );
+    this.#exited = child.status.then((status) => {
+      // A child that ended between batches is replaced on the next one.
+      if (this.#child === child) this.#child = null;
+      return status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
+    });
     const first = await this.#messages.next();
     if (first.done || first.value.type !== "ready") {
       const why = first.done

@@ -30,7 +30,12 @@ Deno.test("Ctrl-C during repro --variant all loses none of the finished runs", a
     await waitFor("a finished run", () => runs() >= 1, 120_000);
     child.kill("SIGINT");
     const output = await child.output();
-    assert.notEqual(output.code, 0, "interrupted");
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 130, stderr);
+    assert.match(
+      stderr,
+      /interrupted: \d+ run file\(s\) written to .*; the runs still training are lost/,
+    );
     const finished = await readRunFiles(dir);
     assert.ok(finished.length >= 1 && finished.length < 5, `${finished.length} of 5 runs kept`);
     const md = await Deno.readTextFile(`${dir}/summary.md`);
