@@ -40,6 +40,13 @@ export const sweep = defineSweep({
       width: [0.5, 1, 2, 4],
       passes: [10, 23, 50],
     },
+    // 12 short trials (a few seconds each on lavapipe) for the Slurm test (deno task test:slurm).
+    slurm: {
+      train_size: [100, 200],
+      width: [1],
+      passes: [2],
+      seed: [1337, 1338, 1339, 1340, 1341, 1342],
+    },
   },
   objective: { metric: "test_error", goal: "min" },
   divergeOn: ["train_loss"],

@@ -8,10 +8,22 @@
 #   sbatch --array=0-7 scale-out/slurm-sweep.sh example-quadratic
 #   sbatch --array=0-31%8 scale-out/slurm-sweep.sh lecun-sizes --preset gpu --workers 2
 #
-# Everything after the experiment is passed to `deno task sweep` (--preset, --workers,
-# --timeout, --retry-failed, --out). Resubmitting the same command resumes: finished trials
-# are skipped. When Slurm stops a task (time limit, scancel, preemption) it sends SIGTERM:
+# Everything after the experiment is passed to the sweep (--preset, --axis, --workers,
+# --timeout, --heap, --retry-failed, --out). Resubmitting the same command resumes: finished
+# trials are skipped, and a trial another task still holds (a claim file with a heartbeat) is
+# never run twice. When Slurm stops a task (time limit, scancel, preemption) it sends SIGTERM:
 # the sweep then leaves its running trials unrecorded so the next submission reruns them.
+#
+# The sweep runs with the permissions of `deno task sweep` (deno.json), started directly so
+# that it receives Slurm's signals itself. It writes only under results/ and out/ of the
+# checkout; to write results elsewhere (a shared scratch filesystem), name the directory in
+# SCALELAB_ALLOW_WRITE (comma-separated) and pass --out:
+#
+#   SCALELAB_ALLOW_WRITE=/scratch/me/runs sbatch --array=0-7 scale-out/slurm-sweep.sh \
+#     gpt-isoflop --preset gpu --out /scratch/me/runs/gpt-isoflop
+#
+# On a cluster without GPUs, override the GPU request: sbatch --gpus-per-task=0 ... (WebGPU then
+# runs on the CPU through Mesa's lavapipe).
 #
 #SBATCH --job-name=scalelab-sweep
 #SBATCH --output=slurm-%x-%A_%a.out
@@ -45,5 +57,10 @@ deno="${DENO:-node_modules/deno/deno}"
 # WebGPU backend: vulkan works on NVIDIA/AMD drivers and on CPU nodes (Mesa lavapipe).
 export DENO_WEBGPU_BACKEND="${DENO_WEBGPU_BACKEND:-vulkan}"
 
+# The flags of `deno task sweep` (tests/scale_out/scale_out_test.ts checks they match).
+write="results,out${SCALELAB_ALLOW_WRITE:+,${SCALELAB_ALLOW_WRITE}}"
+flags=(--no-prompt --allow-read "--allow-write=${write}" --allow-env "--allow-run=${deno}")
+
 echo "shard ${SLURM_ARRAY_TASK_ID}/${shards} of ${experiment} on $(hostname)" >&2
-exec "${deno}" task sweep "${experiment}" --shard "${SLURM_ARRAY_TASK_ID}/${shards}" "$@"
+exec "${deno}" run "${flags[@]}" lib/cli/sweep.ts "${experiment}" \
+  --shard "${SLURM_ARRAY_TASK_ID}/${shards}" "$@"

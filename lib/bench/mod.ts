@@ -16,7 +16,6 @@
  *
  * @module
  */
-export { BENCH_USAGE, type BenchArgs, parseBenchArgs } from "./args.ts";
 export { attentionSuite } from "./attention_bench.ts";
 export { dispatchSuite } from "./dispatch_bench.ts";
 export { layerNormSuite } from "./layernorm_bench.ts";

@@ -24,19 +24,23 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** One flag as `parseArgs` takes it. */
+/** One flag as `parseArgs` takes it, plus how a missing value is described. */
 export interface FlagOption {
   type: "string" | "boolean";
   short?: string;
   multiple?: boolean;
+  /** What the value is, for "--flag needs ..." (default "a value"). */
+  needs?: string;
 }
 
 /** What {@link parseCommandLine} needs to know about a command. */
 export interface CommandLineSpec<O extends Record<string, FlagOption>> {
   /** The flags, by long name without the leading `--`. */
   options: O;
-  /** The one-line usage, appended to errors about unknown flags. */
+  /** The one-line usage, appended to errors about unknown flags and arguments. */
   usage: string;
+  /** What follows "unknown flag --x" (default `; ` + usage). */
+  hint?: string;
   /** How many positional arguments are allowed (default none) and what they are called. */
   positionals?: { min?: number; max?: number; name?: string };
 }
@@ -76,9 +80,15 @@ export function parseCommandLine<O extends Record<string, FlagOption>>(
       throw new UsageError(`--${name} given more than once`);
     }
   }
+  // `--flag -3` is joined into `--flag=-3`: parseArgs would call a value starting with "-"
+  // ambiguous, but a negative number is a value (and is then checked as one).
+  const joined: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (!arg.startsWith("--")) continue;
+    if (!arg.startsWith("--")) {
+      joined.push(arg);
+      continue;
+    }
     const [name, ...rest] = arg.slice(2).split("=");
     const option = spec.options[name];
     if (option?.type === "boolean" && rest.length > 0) {
@@ -87,20 +97,24 @@ export function parseCommandLine<O extends Record<string, FlagOption>>(
     if (option?.type === "string") {
       const value = rest.length > 0 ? rest.join("=") : args[i + 1];
       if (value === undefined || value === "" || (rest.length === 0 && value.startsWith("--"))) {
-        throw new UsageError(`--${name} needs a value`);
+        throw new UsageError(`--${name} needs ${option.needs ?? "a value"}`);
+      }
+      if (rest.length === 0 && value.startsWith("-")) {
+        joined.push(`--${name}=${value}`);
+        i++;
+        continue;
       }
     }
+    joined.push(arg);
   }
+  const options = Object.fromEntries(
+    Object.entries(spec.options).map(([name, { needs: _needs, ...option }]) => [name, option]),
+  );
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...args],
-      options: spec.options,
-      strict: true,
-      allowPositionals: true,
-    });
+    parsed = parseArgs({ args: joined, options, strict: true, allowPositionals: true });
   } catch (error) {
-    throw new UsageError(describeParseError(error, spec.usage));
+    throw new UsageError(describeParseError(error, spec.hint ?? `; ${spec.usage}`));
   }
   const { min = 0, max = 0, name = "argument" } = spec.positionals ?? {};
   const positionals = parsed.positionals;
@@ -119,17 +133,18 @@ export function parseCommandLine<O extends Record<string, FlagOption>>(
 }
 
 /** One line for a `parseArgs` error (`ERR_PARSE_ARGS_UNKNOWN_OPTION` and friends). */
-function describeParseError(error: unknown, usage: string): string {
+function describeParseError(error: unknown, hint: string): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = message.match(/Unknown option '([^']+)'/);
-  if (unknown) return `unknown flag ${unknown[1]}; ${usage}`;
+  if (unknown) return `unknown flag ${unknown[1]}${hint}`;
   const missing = message.match(/Option '(?:-\w, )?(--[^ ]+) <value>' argument missing/);
   if (missing) return `${missing[1]} needs a value`;
-  return `${message.split("\n")[0]}; ${usage}`;
+  return `${message.split("\n")[0]}${hint}`;
 }
 
 /**
- * A flag's value as an integer in [min, max]; `fallback` when the flag is absent.
+ * A flag's value as an integer in [min, max]; `fallback` when the flag is absent. A bad value
+ * is one line: `--seeds must be an integer from 1 to 1000, got "0"`.
  *
  * @example
  * ```ts
@@ -150,15 +165,16 @@ export function integerFlag(
   const value = Number(text);
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new UsageError(
-      `bad --${name} "${text}": expected ${describeRange("an integer", min, max)}`,
+      `--${name} must be ${describeRange("an integer", min, max)}, got "${text}"`,
     );
   }
   return value;
 }
 
 /**
- * A flag's value as a finite number in [min, max] (or above `above` when given); `fallback`
- * when the flag is absent.
+ * A flag's value as a finite number in [min, max], or strictly above `above` / below `below`
+ * when given; `fallback` when the flag is absent. A bad value is one line:
+ * `--lr must be a number > 0, got "-1"`.
  *
  * @example
  * ```ts
@@ -168,27 +184,30 @@ export function integerFlag(
 export function numberFlag(
   name: string,
   text: string | undefined,
-  range: { min?: number; max?: number; above?: number; fallback?: number } = {},
+  range: { min?: number; max?: number; above?: number; below?: number; fallback?: number } = {},
 ): number {
-  const { min = -Infinity, max = Infinity, above, fallback } = range;
+  const { min = -Infinity, max = Infinity, above, below, fallback } = range;
   if (text === undefined) {
     if (fallback === undefined) throw new UsageError(`--${name} is required`);
     return fallback;
   }
   const value = Number(text);
   const ok = text.trim() !== "" && Number.isFinite(value) && value >= min && value <= max &&
-    (above === undefined || value > above);
+    (above === undefined || value > above) && (below === undefined || value < below);
   if (!ok) {
-    const expected = above !== undefined
-      ? `a number > ${above}${Number.isFinite(max) ? ` and ≤ ${max}` : ""}`
-      : describeRange("a number", min, max);
-    throw new UsageError(`bad --${name} "${text}": expected ${expected}`);
+    const bounds = [
+      above !== undefined ? `> ${above}` : Number.isFinite(min) ? `≥ ${min}` : "",
+      below !== undefined ? `< ${below}` : Number.isFinite(max) ? `≤ ${max}` : "",
+    ].filter((b) => b !== "");
+    const expected = bounds.length === 0 ? "a finite number" : `a number ${bounds.join(" and ")}`;
+    throw new UsageError(`--${name} must be ${expected}, got "${text}"`);
   }
   return value;
 }
 
 /**
- * A flag's value checked against a list of choices; `fallback` when the flag is absent.
+ * A flag's value checked against a list of choices; `fallback` when the flag is absent. A bad
+ * value is one line: `unknown --law "cubic"; expected one of chinchilla, kaplan`.
  *
  * @example
  * ```ts
@@ -208,14 +227,14 @@ export function choiceFlag<T extends string>(
     return fallback;
   }
   if (!(choices as readonly string[]).includes(text)) {
-    throw new UsageError(`bad --${name} "${text}": expected one of ${choices.join(", ")}`);
+    throw new UsageError(`unknown --${name} "${text}"; expected one of ${choices.join(", ")}`);
   }
   return text as T;
 }
 
 function describeRange(what: string, min: number, max: number): string {
   if (Number.isFinite(min) && max < Number.MAX_SAFE_INTEGER && Number.isFinite(max)) {
-    return `${what} in [${min}, ${max}]`;
+    return `${what} from ${min} to ${max}`;
   }
   if (Number.isFinite(min)) return `${what} ≥ ${min}`;
   if (Number.isFinite(max) && max < Number.MAX_SAFE_INTEGER) return `${what} ≤ ${max}`;

@@ -14,13 +14,14 @@
  *
  * @module
  */
-import { BENCH_USAGE, parseBenchArgs } from "../bench/args.ts";
+import { BENCH_USAGE, parseBenchArgs } from "./bench_args.ts";
 import { matmulProblems } from "../bench/matmul_bench.ts";
 import { measureReference, type ReferenceTimings, shapeKey } from "../bench/reference.ts";
 import { jsonLine, tableHeader, tableRow } from "../bench/report.ts";
 import { BENCH_SUITES } from "../bench/suites.ts";
 import { acquireGpu } from "../gpu/device.ts";
 import { isCpuAdapter } from "../gpu/adapter.ts";
+import { prepareGpuEnvironment } from "./gpu_environment.ts";
 
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -46,6 +47,7 @@ export async function benchCommand(args: string[]): Promise<number> {
   const suites = BENCH_SUITES.filter((s) => !parsed.only || parsed.only.includes(s.name));
   let gpu;
   try {
+    prepareGpuEnvironment();
     gpu = await acquireGpu();
   } catch (error) {
     console.error(`error: ${firstLine(error)}`);

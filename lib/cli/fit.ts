@@ -22,7 +22,9 @@ import { fitKaplanD, fitKaplanN, fitKaplanND } from "../scaling/kaplan.ts";
 import type { LawFit } from "../scaling/law_fit.ts";
 import { fitPowerLaw, predictPowerLaw } from "../scaling/power_law.ts";
 import { type CsvTable, excludeHighest, positiveColumn, readCsvTable } from "../scaling/table.ts";
-import { FIT_USAGE, type FitArgs, FitUsageError, parseFitArgs } from "./fit_args.ts";
+import { UsageError } from "./args.ts";
+import { FIT_USAGE, type FitArgs, parseFitArgs } from "./fit_args.ts";
+import { prepareOutput } from "./sandbox.ts";
 
 /** A bad table: missing file or column, bad value, too few rows. */
 class TableError extends Error {}
@@ -337,6 +339,9 @@ export async function fitCommand(args: readonly string[]): Promise<number> {
       console.log(FIT_USAGE);
       return 0;
     }
+    if (parsed.plot !== undefined) {
+      prepareOutput(parsed.plot, { flag: "--plot", task: "fit", kind: "file" });
+    }
     const columns = await readColumns(parsed);
     let outcome: { text: string; plot: () => PlotSpec };
     if (parsed.law === "isoflop") {
@@ -359,7 +364,7 @@ export async function fitCommand(args: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     console.error(`error: ${messageOf(error).split("\n")[0]}`);
-    return error instanceof FitUsageError || error instanceof TableError ? 2 : 1;
+    return error instanceof UsageError || error instanceof TableError ? 2 : 1;
   }
 }
 

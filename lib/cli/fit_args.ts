@@ -1,9 +1,10 @@
 /**
- * Flags of `deno task fit`, parsed and checked into a {@link FitArgs}; every mistake is a
- * {@link FitUsageError} with a one-line message.
+ * Flags of `deno task fit`, parsed (node:util `parseArgs` through the shared wrapper) and
+ * checked into a {@link FitArgs}; every mistake is a {@link UsageError} with a one-line message.
  *
  * @module
  */
+import { choiceFlag, integerFlag, numberFlag, parseCommandLine, UsageError } from "./args.ts";
 
 /** The laws `deno task fit` knows. */
 export const FIT_LAWS = ["chinchilla", "kaplan", "power", "isoflop"] as const;
@@ -36,9 +37,6 @@ options
   --plot FILE        write a Vega-Lite spec of the fit (FILE ends in .vl.json; render with deno task plots)
   --json             print one JSON document instead of text
   --help             print this text`;
-
-/** A usage mistake: unknown flag, missing value, bad number. */
-export class FitUsageError extends Error {}
 
 /** The parsed command line. */
 export interface FitArgs {
@@ -80,39 +78,26 @@ export interface FitArgs {
   help: boolean;
 }
 
-const VALUE_FLAGS = [
-  "law",
-  "n",
-  "d",
-  "c",
-  "loss",
-  "x",
-  "y",
-  "exclude-top",
-  "bootstrap",
-  "seed",
-  "level",
-  "budgets",
-  "tolerance",
-  "plot",
-];
-const SWITCHES = ["irreducible", "json", "help"];
-
-function integerFlag(flag: string, text: string, low: number, high = Number.MAX_SAFE_INTEGER) {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < low || value > high) {
-    throw new FitUsageError(`--${flag} must be an integer from ${low} to ${high}, got "${text}"`);
-  }
-  return value;
-}
-
-function numberFlag(flag: string, text: string, check: (v: number) => boolean, expected: string) {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || !check(value)) {
-    throw new FitUsageError(`--${flag} must be ${expected}, got "${text}"`);
-  }
-  return value;
-}
+/** The flags: every one but the switches takes a value. */
+const OPTIONS = {
+  law: { type: "string" },
+  n: { type: "string" },
+  d: { type: "string" },
+  c: { type: "string" },
+  loss: { type: "string" },
+  x: { type: "string" },
+  y: { type: "string" },
+  "exclude-top": { type: "string" },
+  bootstrap: { type: "string" },
+  seed: { type: "string" },
+  level: { type: "string" },
+  budgets: { type: "string" },
+  tolerance: { type: "string" },
+  plot: { type: "string" },
+  irreducible: { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean" },
+} as const;
 
 /**
  * Parses `deno task fit` arguments.
@@ -124,85 +109,13 @@ function numberFlag(flag: string, text: string, check: (v: number) => boolean, e
  * ```
  */
 export function parseFitArgs(argv: readonly string[]): FitArgs {
-  const values = new Map<string, string>();
-  const switches = new Set<string>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (SWITCHES.includes(name)) {
-      if (inline !== undefined) throw new FitUsageError(`--${name} takes no value`);
-      switches.add(name);
-    } else if (VALUE_FLAGS.includes(name)) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new FitUsageError(`--${name} needs a value`);
-      if (values.has(name)) throw new FitUsageError(`--${name} given twice`);
-      values.set(name, value);
-    } else {
-      throw new FitUsageError(`unknown flag ${arg}; run with --help for the flags`);
-    }
-  }
-  const help = switches.has("help");
-  if (help) return { ...defaults(), help, table: "", law: "power" };
-  if (positional.length !== 1) {
-    throw new FitUsageError(
-      positional.length === 0
-        ? "give the table to fit: deno task fit TABLE.csv --law chinchilla|kaplan|power|isoflop"
-        : `expected one table, got ${positional.length}: ${positional.join(" ")}`,
-    );
-  }
-  const law = values.get("law");
-  if (law === undefined) throw new FitUsageError(`--law is required: ${FIT_LAWS.join(", ")}`);
-  if (!(FIT_LAWS as readonly string[]).includes(law)) {
-    throw new FitUsageError(`unknown --law "${law}"; expected one of ${FIT_LAWS.join(", ")}`);
-  }
-  const parsed: FitArgs = {
-    ...defaults(),
-    table: positional[0],
-    law: law as FitLawName,
-    n: values.get("n"),
-    d: values.get("d"),
-    c: values.get("c"),
-    x: values.get("x"),
-    y: values.get("y"),
-    plot: values.get("plot"),
-    irreducible: switches.has("irreducible"),
-    json: switches.has("json"),
-  };
-  const loss = values.get("loss");
-  if (loss !== undefined) parsed.loss = loss;
-  const text = (flag: string) => values.get(flag) ?? "";
-  if (values.has("exclude-top")) {
-    parsed.excludeTop = integerFlag("exclude-top", text("exclude-top"), 0);
-  }
-  if (values.has("bootstrap")) {
-    parsed.bootstrap = integerFlag("bootstrap", text("bootstrap"), 2, 1e6);
-  }
-  if (values.has("seed")) parsed.seed = integerFlag("seed", text("seed"), 0, 2 ** 32 - 1);
-  if (values.has("level")) {
-    parsed.level = numberFlag("level", text("level"), (v) => v > 0 && v < 1, "in (0, 1)");
-  }
-  if (values.has("tolerance")) {
-    parsed.tolerance = numberFlag("tolerance", text("tolerance"), (v) => v > 0, "positive");
-  }
-  if (values.has("budgets")) {
-    parsed.budgets = text("budgets").split(",").map((part) =>
-      numberFlag("budgets", part, (v) => v > 0, "a comma-separated list of positive FLOPs")
-    );
-  }
-  if (parsed.plot !== undefined && !parsed.plot.endsWith(".vl.json")) {
-    throw new FitUsageError(`--plot file must end in .vl.json, got "${parsed.plot}"`);
-  }
-  checkLawFlags(parsed, values);
-  return parsed;
-}
-
-function defaults() {
-  return {
+  const { values, positionals } = parseCommandLine(argv, {
+    options: OPTIONS,
+    usage: FIT_USAGE.split("\n")[0],
+    hint: "; run with --help for the flags",
+    positionals: { max: Infinity },
+  });
+  const defaults = {
     loss: "loss",
     irreducible: false,
     excludeTop: 0,
@@ -212,35 +125,75 @@ function defaults() {
     json: false,
     help: false,
   };
+  if (values.help) return { ...defaults, help: true, table: "", law: "power" };
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0
+        ? "give the table to fit: deno task fit TABLE.csv --law chinchilla|kaplan|power|isoflop"
+        : `expected one table, got ${positionals.length}: ${positionals.join(" ")}`,
+    );
+  }
+  const parsed: FitArgs = {
+    ...defaults,
+    table: positionals[0],
+    law: choiceFlag("law", values.law, FIT_LAWS),
+    n: values.n,
+    d: values.d,
+    c: values.c,
+    x: values.x,
+    y: values.y,
+    plot: values.plot,
+    loss: values.loss ?? defaults.loss,
+    irreducible: values.irreducible === true,
+    json: values.json === true,
+    excludeTop: integerFlag("exclude-top", values["exclude-top"], { min: 0, fallback: 0 }),
+    seed: integerFlag("seed", values.seed, { min: 0, max: 2 ** 32 - 1, fallback: 0 }),
+    level: numberFlag("level", values.level, { above: 0, below: 1, fallback: 0.95 }),
+    tolerance: numberFlag("tolerance", values.tolerance, { above: 0, fallback: 0.05 }),
+  };
+  if (values.bootstrap !== undefined) {
+    parsed.bootstrap = integerFlag("bootstrap", values.bootstrap, { min: 2, max: 1e6 });
+  }
+  if (values.budgets !== undefined) {
+    parsed.budgets = values.budgets.split(",").map((part) =>
+      numberFlag("budgets", part, { above: 0 })
+    );
+  }
+  if (parsed.plot !== undefined && !parsed.plot.endsWith(".vl.json")) {
+    throw new UsageError(`--plot file must end in .vl.json, got "${parsed.plot}"`);
+  }
+  const given = Object.entries(values).filter(([, value]) => value !== undefined);
+  checkLawFlags(parsed, new Set(given.map(([flag]) => flag)));
+  return parsed;
 }
 
-function checkLawFlags(args: FitArgs, values: Map<string, string>): void {
-  const given = (flags: string[]) => flags.filter((flag) => values.has(flag));
+function checkLawFlags(args: FitArgs, present: ReadonlySet<string>): void {
+  const given = (flags: string[]) => flags.filter((flag) => present.has(flag));
   const forbid = (flags: string[], why: string) => {
     const wrong = given(flags);
-    if (wrong.length > 0) throw new FitUsageError(`--${wrong[0]} ${why}`);
+    if (wrong.length > 0) throw new UsageError(`--${wrong[0]} ${why}`);
   };
   if (args.law === "power") {
-    if (!args.x || !args.y) throw new FitUsageError("--law power needs --x COL and --y COL");
+    if (!args.x || !args.y) throw new UsageError("--law power needs --x COL and --y COL");
     forbid(
       ["n", "d", "c", "loss"],
       "is for chinchilla/kaplan/isoflop; the power law uses --x and --y",
     );
   } else {
     forbid(["x", "y"], `is for --law power; --law ${args.law} uses --n, --d or --c, and --loss`);
-    if (args.irreducible) throw new FitUsageError("--irreducible is for --law power");
-    if (args.d && args.c) throw new FitUsageError("give --d or --c, not both");
-    if (args.c && !args.n) throw new FitUsageError("--c needs --n (D is derived as C/(6N))");
+    if (args.irreducible) throw new UsageError("--irreducible is for --law power");
+    if (args.d && args.c) throw new UsageError("give --d or --c, not both");
+    if (args.c && !args.n) throw new UsageError("--c needs --n (D is derived as C/(6N))");
   }
   if (args.law === "chinchilla" && !(args.n && (args.d || args.c))) {
-    throw new FitUsageError("--law chinchilla needs --n COL and --d COL (or --c COL)");
+    throw new UsageError("--law chinchilla needs --n COL and --d COL (or --c COL)");
   }
   if (args.law === "kaplan" && !args.n && !args.d) {
-    throw new FitUsageError("--law kaplan needs --n COL, --d COL, or both");
+    throw new UsageError("--law kaplan needs --n COL, --d COL, or both");
   }
   if (args.law === "isoflop") {
     if (!(args.n && (args.c || args.d))) {
-      throw new FitUsageError("--law isoflop needs --n COL and --c COL (or --d COL)");
+      throw new UsageError("--law isoflop needs --n COL and --c COL (or --d COL)");
     }
   } else {
     forbid(["budgets", "tolerance"], "is for --law isoflop");

@@ -4,25 +4,31 @@
  * mean cross-entropy over a text file's byte tokens, in consecutive non-overlapping windows of
  * block_size (inputs t[s, s+T), targets t[s+1, s+T+1), s = 0, T, 2T, … while s+T+1 ≤ n).
  *
- * Exit status: 0 on success, 2 for bad usage, 1 for any other error (one `error:` line).
+ * Sizes are checked before anything is allocated: the model's largest buffer against the
+ * adapter's binding limits, the matmul grid against its workgroup limit, and (on a CPU
+ * adapter, whose memory is the host's) the whole training state against the memory available;
+ * a checkpoint's config against the tensors its file holds. A run that diverges saves no
+ * checkpoint (an earlier good one stays), and an evaluation whose loss is not finite fails.
+ *
+ * Exit status: 0 on success, 2 for bad usage or a model too large for the adapter, 1 for any
+ * other error (one `error:` line).
  *
  * @module
  */
 import { fixedWindowBatches } from "../data/text/windows.ts";
 import { acquireGpu } from "../gpu/device.ts";
+import type { Gpu } from "../gpu/runtime.ts";
 import { readGptCheckpoint, writeGptCheckpoint } from "../nn/checkpoint.ts";
-import { gptConfig } from "../nn/config.ts";
+import { type GptConfig, gptConfig } from "../nn/config.ts";
 import { Gpt } from "../nn/gpt.ts";
+import { gptSizeProblems } from "../nn/limits.ts";
 import { evaluateGptLoss } from "../train/evaluate.ts";
 import { loadTextData, validationBatches } from "../train/text_data.ts";
 import { trainGpt } from "../train/trainer.ts";
-import {
-  GPT_USAGE,
-  type GptEvalArgs,
-  type GptTrainArgs,
-  GptUsageError,
-  parseGptArgs,
-} from "./gpt_args.ts";
+import { UsageError } from "./args.ts";
+import { availableHostMemory, prepareGpuEnvironment } from "./gpu_environment.ts";
+import { GPT_USAGE, type GptEvalArgs, type GptTrainArgs, parseGptArgs } from "./gpt_args.ts";
+import { prepareOutput } from "./sandbox.ts";
 
 /** Evaluation windows per batch. */
 const EVAL_BATCH = 32;
@@ -54,7 +60,7 @@ export async function gptCommand(args: readonly string[]): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`error: ${message.split("\n")[0]}`);
-    return error instanceof GptUsageError ? 2 : 1;
+    return error instanceof UsageError ? 2 : 1;
   }
 }
 
@@ -70,6 +76,15 @@ async function evalCommand(args: GptEvalArgs): Promise<void> {
     );
   }
   const { config, params } = await readGptCheckpoint(args.checkpoint);
+  for (const [name, values] of params) {
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new Error(
+        `checkpoint ${args.checkpoint}: parameter "${name}"[${bad}] is ${values[bad]}; ` +
+          `its weights are not finite (saved from a diverged run?)`,
+      );
+    }
+  }
   if (config.vocabSize < 256) {
     throw new Error(
       `checkpoint ${args.checkpoint} has vocab_size ${config.vocabSize}; byte tokens need at least 256`,
@@ -82,11 +97,14 @@ async function evalCommand(args: GptEvalArgs): Promise<void> {
       }`,
     );
   }
-  await acquireGpu();
+  checkSizes(config, EVAL_BATCH, false, await readyGpu());
   const model = Gpt.fromValues(config, params);
   try {
     const batches = fixedWindowBatches(bytes, { context: config.blockSize, batch: EVAL_BATCH });
     const { losses: [loss], tokens } = await evaluateGptLoss(model, batches);
+    if (!Number.isFinite(loss)) {
+      throw new Error(`evaluation of ${args.checkpoint} gave loss ${loss} over ${tokens} tokens`);
+    }
     if (args.json) console.log(JSON.stringify({ loss, tokens }));
     else {
       console.log(
@@ -100,7 +118,33 @@ async function evalCommand(args: GptEvalArgs): Promise<void> {
   }
 }
 
+/** The GPU, with the environment fixed first (no XDG_RUNTIME_DIR noise). */
+function readyGpu(): Promise<Gpu> {
+  prepareGpuEnvironment();
+  return acquireGpu();
+}
+
+/**
+ * Refuses (a {@link UsageError}, one line per problem joined) a config the adapter cannot hold,
+ * before any model or data buffer exists.
+ */
+function checkSizes(config: GptConfig, batch: number, training: boolean, gpu: Gpu): void {
+  const limits = gpu.device.limits;
+  const problems = gptSizeProblems(config, batch, {
+    training,
+    limits: {
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+    },
+    // A CPU adapter's buffers live in host memory; a GPU's memory size is not exposed.
+    memoryBytes: gpu.isCpu ? availableHostMemory() : undefined,
+  });
+  if (problems.length > 0) throw new UsageError(problems.join("; "));
+}
+
 async function trainCommand(args: GptTrainArgs): Promise<void> {
+  if (args.save) prepareOutput(args.save, { flag: "--save", task: "gpt", kind: "file" });
   const config = gptConfig({
     nLayer: args.layers,
     nHead: args.heads,
@@ -108,13 +152,15 @@ async function trainCommand(args: GptTrainArgs): Promise<void> {
     blockSize: args.context,
     vocabSize: 256,
   });
+  const gpu = await readyGpu();
+  checkSizes(config, args.batch, true, gpu);
+  checkSizes(config, EVAL_BATCH, false, gpu);
   const data = await loadTextData({
     source: args.text !== undefined ? { file: args.text } : { corpus: args.corpus! },
     trainTokens: args.tokens,
     dataSeed: args.seed,
   });
   const log = args.json ? console.error : console.log;
-  const gpu = await acquireGpu();
   log(
     `training ${config.nLayer}x${config.nEmbd} GPT (${config.nHead} heads, context ${config.blockSize}) ` +
       `on ${data.description}: ${data.train.length} train tokens, ${data.validation.length} validation tokens; ${gpu.adapterName}`,
@@ -142,7 +188,7 @@ async function trainCommand(args: GptTrainArgs): Promise<void> {
     }],
   });
   try {
-    if (args.save) {
+    if (args.save && !result.diverged) {
       await writeGptCheckpoint(args.save, {
         config,
         params: await model.values(),
@@ -161,7 +207,7 @@ async function trainCommand(args: GptTrainArgs): Promise<void> {
       tokens_per_second: result.tokensPerSecond,
       flops_per_second: result.flopsPerSecond,
       diverged: result.diverged,
-      checkpoint: args.save ?? null,
+      checkpoint: result.diverged ? null : args.save ?? null,
       adapter: gpu.adapterName,
     };
     if (args.json) console.log(JSON.stringify(summary));
@@ -171,10 +217,15 @@ async function trainCommand(args: GptTrainArgs): Promise<void> {
           result.valBitsPerByte.toFixed(4)
         } bits/byte; ${result.tokensPerSecond.toFixed(0)} tokens/s, ${
           (result.flopsPerSecond / 1e9).toFixed(2)
-        } GFLOP/s` + (args.save ? `; saved ${args.save}` : ""),
+        } GFLOP/s` + (args.save && !result.diverged ? `; saved ${args.save}` : ""),
       );
     }
-    if (result.diverged) throw new Error(`training diverged: ${result.diverged}`);
+    if (result.diverged) {
+      throw new Error(
+        `training diverged: ${result.diverged}` +
+          (args.save ? `; no checkpoint written (${args.save} is left as it was)` : ""),
+      );
+    }
   } finally {
     model.dispose();
   }

@@ -1,10 +1,11 @@
 /**
- * Flags of `deno task gpt train|eval`, parsed and checked; every mistake is a
- * {@link GptUsageError} with a one-line message.
+ * Flags of `deno task gpt train|eval`, parsed (node:util `parseArgs` through the shared
+ * wrapper) and checked; every mistake is a {@link UsageError} with a one-line message.
  *
  * @module
  */
 import { CORPUS_NAMES } from "../data/text/corpora.ts";
+import { choiceFlag, integerFlag, numberFlag, parseCommandLine, UsageError } from "./args.ts";
 
 /** Usage text of `deno task gpt`. */
 export const GPT_USAGE =
@@ -24,13 +25,12 @@ train: trains a byte-level GPT (nanoGPT architecture) on WebGPU
   --corpus NAME     train on ${CORPUS_NAMES.join(", ")}
   --tokens D        train on D tokens drawn from the training documents (default: all)
   --eval-windows N  held-out windows for validation loss (default 256)
-  --save CKPT       write a safetensors checkpoint (under results/ or out/)
+  --save CKPT       write a safetensors checkpoint (under results/ or out/); not written when
+                    training diverges
+  sizes are checked against the adapter's limits and memory before anything is allocated
   --json            print one JSON document of the results
 eval: mean cross-entropy (nats/token) of a checkpoint over the byte tokens of FILE, in
   consecutive non-overlapping windows of block_size; --json prints { "loss", "tokens" }`;
-
-/** A usage mistake (bad flag or value); the CLI prints it and exits with status 2. */
-export class GptUsageError extends Error {}
 
 /** Parsed `train` flags. */
 export interface GptTrainArgs {
@@ -62,20 +62,10 @@ export interface GptEvalArgs {
 /** What the command line asks for. */
 export type GptArgs = GptTrainArgs | GptEvalArgs | { command: "help" };
 
-const TRAIN_INTEGERS = {
-  "--layers": "layers",
-  "--heads": "heads",
-  "--width": "width",
-  "--context": "context",
-  "--batch": "batch",
-  "--steps": "steps",
-  "--tokens": "tokens",
-  "--eval-windows": "evalWindows",
-} as const;
-const TRAIN_STRINGS = { "--text": "text", "--corpus": "corpus", "--save": "save" } as const;
+const EVAL_USAGE = "usage: deno task gpt eval CKPT --text FILE [--json]";
 
 /**
- * Parses `deno task gpt` arguments.
+ * Parses `deno task gpt` arguments; throws a one-line {@link UsageError} on bad input.
  *
  * @example
  * ```ts
@@ -85,117 +75,84 @@ const TRAIN_STRINGS = { "--text": "text", "--corpus": "corpus", "--save": "save"
  */
 export function parseGptArgs(args: readonly string[]): GptArgs {
   if (args.length === 0) {
-    throw new GptUsageError("missing command: expected `train` or `eval` (see --help)");
+    throw new UsageError("missing command: expected `train` or `eval` (see --help)");
   }
   if (args.includes("--help") || args.includes("-h")) return { command: "help" };
   const [command, ...rest] = args;
-  const { flags, positional } = splitFlags(rest);
-  if (command === "eval") return parseEval(flags, positional);
-  if (command === "train") return parseTrain(flags, positional);
-  throw new GptUsageError(`unknown command "${command}": expected \`train\` or \`eval\``);
+  if (command === "eval") return parseEval(rest);
+  if (command === "train") return parseTrain(rest);
+  throw new UsageError(`unknown command "${command}": expected \`train\` or \`eval\``);
 }
 
-function splitFlags(args: readonly string[]) {
-  const flags = new Map<string, string | true>();
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq < 0 ? arg : arg.slice(0, eq);
-    if (flags.has(name)) throw new GptUsageError(`${name} given more than once`);
-    if (name === "--json") {
-      if (eq >= 0) throw new GptUsageError("--json takes no value");
-      flags.set(name, true);
-      continue;
-    }
-    const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined || value === "" || (eq < 0 && value.startsWith("--"))) {
-      throw new GptUsageError(`${name} needs a value`);
-    }
-    flags.set(name, value);
-  }
-  return { flags, positional };
-}
-
-function parseEval(flags: Map<string, string | true>, positional: string[]): GptEvalArgs {
-  for (const name of flags.keys()) {
-    if (name !== "--text" && name !== "--json") {
-      throw new GptUsageError(`unknown flag ${name} for eval (expected --text FILE, --json)`);
-    }
-  }
-  if (positional.length !== 1) {
-    throw new GptUsageError(
-      `eval takes one checkpoint path, got ${positional.length}: usage: deno task gpt eval CKPT --text FILE [--json]`,
+function parseEval(args: readonly string[]): GptEvalArgs {
+  const { values, positionals } = parseCommandLine(args, {
+    options: { text: { type: "string" }, json: { type: "boolean" } },
+    usage: EVAL_USAGE,
+    hint: " for eval (expected --text FILE, --json)",
+    positionals: { max: Infinity },
+  });
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `eval takes one checkpoint path, got ${positionals.length}: ${EVAL_USAGE}`,
     );
   }
-  const text = flags.get("--text");
-  if (typeof text !== "string") throw new GptUsageError("eval needs --text FILE");
-  return { command: "eval", checkpoint: positional[0], text, json: flags.has("--json") };
+  if (values.text === undefined) throw new UsageError("eval needs --text FILE");
+  return { command: "eval", checkpoint: positionals[0], text: values.text, json: !!values.json };
 }
 
-function parseTrain(flags: Map<string, string | true>, positional: string[]): GptTrainArgs {
-  if (positional.length > 0) {
-    throw new GptUsageError(`unexpected argument "${positional[0]}" for train`);
-  }
+function parseTrain(args: readonly string[]): GptTrainArgs {
+  const { values } = parseCommandLine(args, {
+    options: {
+      layers: { type: "string" },
+      heads: { type: "string" },
+      width: { type: "string" },
+      context: { type: "string" },
+      batch: { type: "string" },
+      steps: { type: "string" },
+      lr: { type: "string" },
+      seed: { type: "string" },
+      text: { type: "string" },
+      corpus: { type: "string" },
+      tokens: { type: "string" },
+      "eval-windows": { type: "string" },
+      save: { type: "string" },
+      json: { type: "boolean" },
+    },
+    usage: GPT_USAGE.split("\n")[0],
+    hint: " for train (see deno task gpt --help)",
+  });
+  const positive = (name: string, fallback?: number) =>
+    integerFlag(name, values[name as keyof typeof values] as string | undefined, {
+      min: 1,
+      fallback,
+    });
   const parsed: GptTrainArgs = {
     command: "train",
-    layers: 2,
-    heads: 2,
-    width: 64,
-    context: 64,
-    batch: 16,
-    steps: 500,
-    lr: 3e-3,
-    seed: 0,
-    evalWindows: 256,
-    json: flags.has("--json"),
+    layers: positive("layers", 2),
+    heads: positive("heads", 2),
+    width: positive("width", 64),
+    context: positive("context", 64),
+    batch: positive("batch", 16),
+    steps: positive("steps", 500),
+    lr: numberFlag("lr", values.lr, { above: 0, fallback: 3e-3 }),
+    seed: integerFlag("seed", values.seed, { min: 0, max: 2 ** 32 - 1, fallback: 0 }),
+    text: values.text,
+    corpus: values.corpus === undefined
+      ? undefined
+      : choiceFlag("corpus", values.corpus, CORPUS_NAMES),
+    tokens: values.tokens === undefined ? undefined : positive("tokens"),
+    evalWindows: positive("eval-windows", 256),
+    save: values.save,
+    json: values.json === true,
   };
-  for (const [name, value] of flags) {
-    if (name === "--json") continue;
-    if (typeof value !== "string") throw new GptUsageError(`${name} needs a value`);
-    if (name in TRAIN_INTEGERS) {
-      const key = TRAIN_INTEGERS[name as keyof typeof TRAIN_INTEGERS];
-      const n = Number(value);
-      if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-        throw new GptUsageError(`bad ${name} "${value}": expected a positive integer`);
-      }
-      parsed[key] = n;
-    } else if (name === "--seed") {
-      if (!/^\d+$/.test(value) || Number(value) > 0xffffffff) {
-        throw new GptUsageError(`bad --seed "${value}": expected an integer in [0, 2^32)`);
-      }
-      parsed.seed = Number(value);
-    } else if (name === "--lr") {
-      const lr = Number(value);
-      if (!(lr > 0) || !Number.isFinite(lr)) {
-        throw new GptUsageError(`bad --lr "${value}": expected a positive number`);
-      }
-      parsed.lr = lr;
-    } else if (name in TRAIN_STRINGS) {
-      parsed[TRAIN_STRINGS[name as keyof typeof TRAIN_STRINGS]] = value;
-    } else {
-      throw new GptUsageError(`unknown flag ${name} for train (see deno task gpt --help)`);
-    }
-  }
   if ((parsed.text === undefined) === (parsed.corpus === undefined)) {
-    throw new GptUsageError("train needs exactly one of --text FILE or --corpus NAME");
-  }
-  if (parsed.corpus !== undefined && !(CORPUS_NAMES as readonly string[]).includes(parsed.corpus)) {
-    throw new GptUsageError(
-      `unknown --corpus "${parsed.corpus}": expected one of ${CORPUS_NAMES.join(", ")}`,
-    );
+    throw new UsageError("train needs exactly one of --text FILE or --corpus NAME");
   }
   if (parsed.width % parsed.heads !== 0) {
-    throw new GptUsageError(
-      `--width ${parsed.width} must be divisible by --heads ${parsed.heads}`,
-    );
+    throw new UsageError(`--width ${parsed.width} must be divisible by --heads ${parsed.heads}`);
   }
   if (parsed.save !== undefined && !parsed.save.endsWith(".safetensors")) {
-    throw new GptUsageError(`--save ${parsed.save}: the checkpoint name must end in .safetensors`);
+    throw new UsageError(`--save ${parsed.save}: the checkpoint name must end in .safetensors`);
   }
   return parsed;
 }

@@ -1,8 +1,9 @@
 /**
- * Arguments of `deno task notebooks`.
+ * Arguments of `deno task notebooks` (node:util `parseArgs` through the shared wrapper).
  *
  * @module
  */
+import { parseCommandLine } from "./args.ts";
 
 /** Usage text of `deno task notebooks`. */
 export const NOTEBOOKS_USAGE =
@@ -35,49 +36,25 @@ export interface NotebooksArgs {
  * ```
  */
 export function parseNotebooksArgs(args: readonly string[]): NotebooksArgs {
-  const parsed: NotebooksArgs = {
-    out: "out/notebooks",
-    only: [],
-    inPlace: false,
-    html: false,
-    help: false,
+  const { values } = parseCommandLine(args, {
+    options: {
+      out: { type: "string" },
+      only: { type: "string", multiple: true },
+      "in-place": { type: "boolean" },
+      html: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    usage: NOTEBOOKS_USAGE.split("\n")[0],
+    // The command adds "; see deno task notebooks --help".
+    hint: "",
+  });
+  return {
+    out: values.out ?? "out/notebooks",
+    only: (values.only ?? []).flatMap((list) => list.split(",").filter((s) => s !== "")),
+    inPlace: values["in-place"] === true,
+    html: values.html === true,
+    help: values.help === true,
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=")
-      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-      : [arg, undefined];
-    const value = () => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === "" || (inline === undefined && v.startsWith("--"))) {
-        throw new Error(`${flag} needs a value`);
-      }
-      return v;
-    };
-    switch (flag) {
-      case "--out":
-        parsed.out = value();
-        break;
-      case "--only":
-        parsed.only.push(...value().split(",").filter((s) => s !== ""));
-        break;
-      case "--in-place":
-        parsed.inPlace = true;
-        break;
-      case "--html":
-        parsed.html = true;
-        break;
-      case "--help":
-      case "-h":
-        parsed.help = true;
-        break;
-      default:
-        throw new Error(
-          arg.startsWith("-") ? `unknown flag ${flag}` : `unexpected argument "${arg}"`,
-        );
-    }
-  }
-  return parsed;
 }
 
 /**

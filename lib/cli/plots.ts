@@ -11,6 +11,7 @@
  */
 
 import { PLOT_SPEC_SUFFIX, renderPlotDirectory } from "../plot/directory.ts";
+import { parseCommandLine } from "./args.ts";
 
 /** Usage text of `deno task plots`. */
 export const PLOTS_USAGE = `usage: deno task plots DIR
@@ -29,22 +30,28 @@ NAME.png beside it. A spec may hold its data inline or name a file relative to i
  * ```
  */
 export async function plotsCommand(args: readonly string[]): Promise<number> {
-  if (args.includes("--help")) {
+  let parsed;
+  try {
+    parsed = parseCommandLine(args, {
+      options: { help: { type: "boolean" } },
+      usage: "usage: deno task plots DIR",
+      positionals: { max: Infinity },
+    });
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 2;
+  }
+  if (parsed.values.help) {
     console.log(PLOTS_USAGE);
     return 0;
   }
-  const unknown = args.find((arg) => arg.startsWith("--"));
-  if (unknown !== undefined) {
-    console.error(`error: unknown flag ${unknown}; usage: deno task plots DIR`);
-    return 2;
-  }
-  if (args.length !== 1) {
+  if (parsed.positionals.length !== 1) {
     console.error(
-      `error: expected one results directory, got ${args.length}; usage: deno task plots DIR`,
+      `error: expected one results directory, got ${parsed.positionals.length}; usage: deno task plots DIR`,
     );
     return 2;
   }
-  const dir = args[0];
+  const dir = parsed.positionals[0];
   try {
     const info = await Deno.stat(dir).catch(() => undefined);
     if (!info?.isDirectory) {

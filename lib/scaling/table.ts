@@ -11,7 +11,8 @@ import { type ColumnTable, desc, fromCSV } from "arquero";
 export type CsvTable = ColumnTable;
 
 /**
- * Reads a CSV file into an arquero table (types inferred per column).
+ * Reads a CSV file into an arquero table (types inferred per column); blank lines at its end
+ * are not rows.
  *
  * @example
  * ```ts
@@ -27,7 +28,8 @@ export async function readCsvTable(path: string): Promise<CsvTable> {
     const reason = error instanceof Deno.errors.NotFound ? "no such file" : String(error);
     throw new Error(`cannot read table ${path}: ${reason}`);
   }
-  const table = fromCSV(text);
+  // Blank lines at the end (a final newline too many) are not rows.
+  const table = fromCSV(text.replace(/(\r?\n[ \t]*)+$/, ""));
   if (table.numRows() === 0) throw new Error(`table ${path} has no rows`);
   return table;
 }

@@ -35,6 +35,39 @@ export interface TrialContext {
   readonly device: Promise<SweepDevice>;
 }
 
+/** What a trial of a pack can use: its own {@link TrialContext}, plus an early finish. */
+export interface PackContext extends TrialContext {
+  /**
+   * Records this trial at once with `result` (its file is written while the pack goes on);
+   * the pack's later entry for it is then ignored. Later calls are ignored too.
+   */
+  finish(result: TrialResult): void;
+}
+
+/**
+ * The adapter's numeric limits (`GPUSupportedLimits`: `maxBufferSize`,
+ * `maxStorageBufferBindingSize`, `maxComputeWorkgroupsPerDimension`, ...), read once.
+ */
+export type AdapterLimits = Readonly<Record<string, number>>;
+
+/** How trials of a sweep may train together as one pack (see {@link SweepSpec.pack}). */
+export interface PackSpec<C> {
+  /** Trials whose keys are equal and non-null may train together as one pack. */
+  key: (config: C) => string | null;
+  /**
+   * Most trials in one pack (default 8): may depend on the first config and the adapter's
+   * limits (a memory budget); limits is null when no adapter is known.
+   */
+  capacity?: (config: C, limits: AdapterLimits | null) => number;
+  /**
+   * Runs the pack: contexts[i] belongs to configs[i] (its own id, signal, report, device).
+   * Returns one TrialResult per trial, in order. A trial that finishes before the others may
+   * be recorded at once with contexts[i].finish(result); its later entry in the returned array
+   * is then ignored. A throw fails every trial not yet finished.
+   */
+  run: (configs: readonly C[], contexts: readonly PackContext[]) => Promise<readonly TrialResult[]>;
+}
+
 /** Which metric "best so far" refers to in progress displays. */
 export interface Objective {
   metric: string;
@@ -73,6 +106,11 @@ export interface SweepSpec<A extends AxisMap, D extends object> {
   divergeOn?: readonly string[];
   /** Runs one trial and returns its final metrics (or nothing: the last reported ones). */
   run: (config: ConfigOf<A> & D, ctx: TrialContext) => TrialResult | Promise<TrialResult>;
+  /**
+   * Optional: trials with equal non-null `key`s train together as one pack (`run` is then
+   * not called for them); each still gets its own trial file, id and resume semantics.
+   */
+  pack?: PackSpec<ConfigOf<A> & D>;
 }
 
 /** What a trial's `run` may return: metrics (keys with undefined values are dropped) or nothing. */
@@ -93,6 +131,7 @@ export interface Sweep {
   readonly objective: Objective;
   readonly divergeOn?: readonly string[];
   readonly run: (config: Config, ctx: TrialContext) => TrialResult | Promise<TrialResult>;
+  readonly pack?: PackSpec<Config>;
 }
 
 /** A definition mistake, reported as one line naming what is wrong and what is expected. */
@@ -154,8 +193,8 @@ export function defineSweep<A extends AxisMap, D extends object = Record<never, 
     presets[preset] = checked;
   }
   if (spec.random !== undefined) checkRandom(spec.random, fail);
-  if (spec.timeout !== undefined && !(spec.timeout > 0 && Number.isFinite(spec.timeout))) {
-    fail(`timeout must be a positive number of seconds, got ${spec.timeout}`);
+  if (spec.timeout !== undefined && timeoutProblem(spec.timeout) !== null) {
+    fail(`timeout ${spec.timeout} is invalid: ${timeoutProblem(spec.timeout)}`);
   }
   for (const [field, fn] of [["derive", spec.derive], ["filter", spec.filter]] as const) {
     if (fn !== undefined && typeof fn !== "function") fail(`${field} must be a function`);
@@ -167,6 +206,7 @@ export function defineSweep<A extends AxisMap, D extends object = Record<never, 
   if (spec.divergeOn !== undefined && !spec.divergeOn.every((m) => typeof m === "string")) {
     fail("divergeOn must be a list of metric names");
   }
+  if (spec.pack !== undefined) checkPack(spec.pack, fail);
   return Object.freeze({
     [SWEEP_BRAND]: true as const,
     name: spec.name,
@@ -181,7 +221,37 @@ export function defineSweep<A extends AxisMap, D extends object = Record<never, 
     objective: Object.freeze({ ...objective }),
     divergeOn: spec.divergeOn && Object.freeze([...spec.divergeOn]),
     run: spec.run as Sweep["run"],
+    pack: spec.pack && Object.freeze({ ...spec.pack }) as unknown as PackSpec<Config>,
   });
+}
+
+/** The most seconds a timeout may be: `setTimeout` takes at most 2^31 - 1 milliseconds. */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * Why `seconds` is not a usable trial timeout, or null when it is (0 < seconds ≤
+ * {@link MAX_TIMEOUT_SECONDS}, about 24.8 days).
+ *
+ * @example
+ * ```ts
+ * import { timeoutProblem } from "./define.ts";
+ * timeoutProblem(3_000_000); // "expected seconds in (0, 2147483]"
+ * ```
+ */
+export function timeoutProblem(seconds: number): string | null {
+  return seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS
+    ? null
+    : `expected seconds in (0, ${MAX_TIMEOUT_SECONDS}]`;
+}
+
+function checkPack(pack: PackSpec<never>, fail: (message: string) => never) {
+  if (typeof pack !== "object" || pack === null) fail("pack must be { key, capacity?, run }");
+  for (const field of ["key", "run"] as const) {
+    if (typeof pack[field] !== "function") fail(`pack.${field} must be a function`);
+  }
+  if (pack.capacity !== undefined && typeof pack.capacity !== "function") {
+    fail("pack.capacity must be a function (config, limits) => number");
+  }
 }
 
 /**

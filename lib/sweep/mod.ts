@@ -23,11 +23,15 @@
  */
 
 export {
+  type AdapterLimits,
   type AxisMap,
   type ConfigOf,
   defineSweep,
   isSweep,
+  MAX_TIMEOUT_SECONDS,
   type Objective as SweepObjective,
+  type PackContext,
+  type PackSpec,
   type ReportedMetrics,
   type Sweep,
   SweepDefinitionError,
@@ -42,18 +46,30 @@ export { type PlannedTrial, type PlanOptions, planTrials } from "./plan.ts";
 export { trialId } from "./identity.ts";
 export { formatShard, parseShard, selectShard, type Shard } from "./shard.ts";
 export { defaultResultsDir, runSweep, type RunSweepOptions, type SweepOutcome } from "./runner.ts";
+export {
+  type ForeignRecord,
+  identityProblem,
+  loadPlanRecords,
+  type PlanRecords,
+} from "./plan_records.ts";
+export { type IsolateCommand, serveIsolate } from "./isolate.ts";
+export { gitCommit } from "./git.ts";
 export { formatStatus, type SweepStatus, sweepStatus, type TrialState } from "./status.ts";
 export {
   historyTable,
   loadHistory,
   loadResults,
+  type PlanSelection,
   type ResultsTable,
   resultsTable,
+  type SummaryFiles,
+  tidyHistoryTable,
   writeSummary,
 } from "./results.ts";
 export {
   type HistoryPoint,
   readTrialRecords,
+  type TrialPlanNote,
   type TrialRecord,
   type TrialStatus,
 } from "./store.ts";

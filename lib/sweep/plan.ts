@@ -9,7 +9,7 @@
 import { checkZipLengths, type Sweep, SweepDefinitionError } from "./define.ts";
 import { trialId } from "./identity.ts";
 import { firstLine } from "./errors.ts";
-import { type Config, type JsonValue, serializationProblem } from "./json.ts";
+import { canonicalJson, type Config, type JsonValue, serializationProblem } from "./json.ts";
 import { mulberry32 } from "../random/mulberry32.ts";
 
 /** One trial to run: its id and full config (axes, then derived values). */
@@ -22,6 +22,13 @@ export interface PlannedTrial {
 export interface PlanOptions {
   /** A preset name from the definition's `presets`. */
   preset?: string;
+  /**
+   * Narrows the grid (`--axis name=v1,v2`): only trials whose `name` is one of these values.
+   * Each value must be one of the axis' values (after the preset); a string also matches an
+   * axis value whose JSON text or `String()` equals it (as typed on a command line). Narrowing
+   * keeps trial ids: a narrowed grid's trials are the full grid's trials.
+   */
+  axes?: Readonly<Record<string, readonly JsonValue[]>>;
 }
 
 /** Grids larger than this are refused: the trial list is built in memory. */
@@ -54,7 +61,10 @@ export async function planTrials(sweep: Sweep, options: PlanOptions = {}): Promi
   if (configs.length === 0) {
     fail(`filter removed all ${combinations.length} combinations; nothing to run`);
   }
-  const chosen = sweep.random ? sampleInOrder(configs, sweep.random.n, sweep.random.seed) : configs;
+  const sampled = sweep.random
+    ? sampleInOrder(configs, sweep.random.n, sweep.random.seed)
+    : configs;
+  const chosen = options.axes ? narrow(sampled, axes, options.axes, fail) : sampled;
   return await Promise.all(
     chosen.map(async (config) => ({
       id: await trialId(sweep.name, sweep.version, config),
@@ -78,6 +88,44 @@ function resolveAxes(
     );
   }
   return { ...sweep.axes, ...sweep.presets[preset] };
+}
+
+/** The configs whose narrowed axes take one of the allowed values. */
+function narrow(
+  configs: Config[],
+  axes: Record<string, readonly JsonValue[]>,
+  narrowing: Readonly<Record<string, readonly JsonValue[]>>,
+  fail: (message: string) => never,
+): Config[] {
+  const allowed = new Map<string, Set<string>>();
+  for (const [axis, values] of Object.entries(narrowing)) {
+    if (!Object.hasOwn(axes, axis)) {
+      fail(`--axis names unknown axis "${axis}"; axes are ${Object.keys(axes).join(", ")}`);
+    }
+    const keys = new Set<string>();
+    for (const value of values) {
+      const match = axes[axis].find((candidate) =>
+        canonicalJson(candidate) === canonicalJson(value) ||
+        (typeof value === "string" && (canonicalJson(candidate) === value ||
+          (typeof candidate !== "object" && String(candidate) === value)))
+      );
+      if (match === undefined) {
+        fail(
+          `--axis ${axis}=${typeof value === "string" ? value : canonicalJson(value)}: ` +
+            `not a value of axis "${axis}"; its values are ${
+              axes[axis].map((v) => canonicalJson(v)).join(", ")
+            }`,
+        );
+      }
+      keys.add(canonicalJson(match));
+    }
+    allowed.set(axis, keys);
+  }
+  const kept = configs.filter((config) =>
+    [...allowed].every(([axis, keys]) => keys.has(canonicalJson(config[axis])))
+  );
+  if (kept.length === 0) fail("--axis narrowing leaves no trial of the plan");
+  return kept;
 }
 
 /** Each unit is one free axis or one zip group; units are crossed, zip members move together. */

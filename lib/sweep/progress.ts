@@ -34,7 +34,10 @@ export type ProgressEvent =
     objective: Objective;
     best: Best | null;
   }
-  | { type: "trial-start"; id: string; config: Config }
+  /** `pack`: how many trials train together with this one (absent when it trains alone). */
+  | { type: "trial-start"; id: string; config: Config; pack?: number }
+  /** A trial of this share that another process recorded meanwhile (skipped here). */
+  | { type: "trial-elsewhere"; id: string; status: TrialStatus }
   | { type: "trial-report"; id: string; step: number; metrics: ReportedMetrics }
   | {
     type: "trial-end";
@@ -66,6 +69,8 @@ export interface ProgressSink {
 
 interface RunningTrial {
   config: Config;
+  /** Trials training together with it (1 when alone). */
+  pack: number;
   step?: number;
   metrics?: ReportedMetrics;
 }
@@ -115,8 +120,13 @@ export class ProgressTracker {
         this.#startedAt = this.now();
         break;
       case "trial-start":
-        this.running.set(event.id, { config: event.config });
+        this.running.set(event.id, { config: event.config, pack: event.pack ?? 1 });
         this.latest = event.id;
+        break;
+      case "trial-elsewhere":
+        this.done++;
+        this[event.status]++;
+        this.#pendingAtStart--;
         break;
       case "trial-report": {
         const trial = this.running.get(event.id);
@@ -177,9 +187,13 @@ export function improves(objective: Objective, value: number, best: Best | null)
   return objective.goal === "min" ? value < best.value : value > best.value;
 }
 
+/** Status lines fit in this many columns (fewer when the terminal is narrower). */
+export const STATUS_COLUMNS = 100;
+
 /**
- * The one-line status a display shows, e.g.
- * `quadratic 7/24 ok 6 failed 1 | running 2: 3fa2c1d0 lr=0.1 step 40 loss=0.012 | best loss 0.0011 | ETA 12s`.
+ * The one-line status a display shows, at most `width` characters: counts, ETA and best so far
+ * first, then as many running trials' key numbers (short id, step, objective) as fit, e.g.
+ * `quadratic 7/24 (ok 6, failed 1) | ETA 12s | best loss 0.0011 | 2 running: 3fa2c1d0 step 40 loss=0.012`.
  *
  * @example
  * ```ts
@@ -187,19 +201,26 @@ export function improves(objective: Objective, value: number, best: Best | null)
  * statusLine(new ProgressTracker()); // " 0/0"
  * ```
  */
-export function statusLine(tracker: ProgressTracker): string {
+export function statusLine(tracker: ProgressTracker, width = STATUS_COLUMNS): string {
   const parts = [`${tracker.experiment} ${tracker.done}/${tracker.total}${countsText(tracker)}`];
-  const running = runningText(tracker);
-  if (running) parts.push(running);
-  if (tracker.best) {
-    parts.push(`best ${tracker.objective.metric} ${formatNumber(tracker.best.value)}`);
-  }
   if (tracker.interrupt === "stop") parts.push("stopping after running trials");
   else if (!tracker.finished) {
     const eta = tracker.etaSeconds();
     if (eta !== null) parts.push(`ETA ${formatDuration(eta)}`);
   } else parts.push(`took ${formatDuration(tracker.elapsedSeconds())}`);
-  return parts.join(" | ");
+  if (tracker.best) {
+    parts.push(`best ${tracker.objective.metric} ${formatNumber(tracker.best.value)}`);
+  }
+  let line = parts.join(" | ");
+  const running = runningTexts(tracker);
+  if (running.length > 0) {
+    line += ` | ${running[0]}`;
+    for (const trial of running.slice(1)) {
+      if (line.length + trial.length + 2 > width) break;
+      line += `; ${trial}`;
+    }
+  }
+  return line.length <= width ? line : `${line.slice(0, width - 1)}…`;
 }
 
 function countsText(tracker: ProgressTracker): string {
@@ -209,18 +230,33 @@ function countsText(tracker: ProgressTracker): string {
   return counts.length ? ` (${counts.join(", ")})` : "";
 }
 
-function runningText(tracker: ProgressTracker): string {
-  if (tracker.latest === null) return "";
-  const trial = tracker.running.get(tracker.latest);
-  if (!trial) return "";
-  let text = `running ${tracker.running.size}: ${tracker.latest.slice(0, 8)} ${
-    describeConfig(trial.config)
-  }`;
-  if (trial.step !== undefined) text += ` step ${trial.step}`;
-  for (const [name, value] of Object.entries(trial.metrics ?? {}).slice(0, 2)) {
-    text += ` ${name}=${formatNumber(value)}`;
-  }
-  return text;
+/**
+ * "N running[, K] [in packs of P]: <first trial>", then one entry per further running trial;
+ * an entry is the short id, the step and the objective metric (or the first reported one).
+ */
+function runningTexts(tracker: ProgressTracker): string[] {
+  if (tracker.running.size === 0) return [];
+  const order = [...tracker.running.keys()].sort((a, b) =>
+    a === tracker.latest ? -1 : b === tracker.latest ? 1 : 0
+  );
+  const entries = order.map((id) => {
+    const trial = tracker.running.get(id)!;
+    let text = id.slice(0, 8);
+    if (trial.step !== undefined) text += ` step ${trial.step}`;
+    const metrics = Object.entries(trial.metrics ?? {});
+    const objective = metrics.findIndex(([name]) => name === tracker.objective.metric);
+    if (objective > 0) metrics.unshift(...metrics.splice(objective, 1));
+    if (metrics.length > 0) text += ` ${metrics[0][0]}=${formatNumber(metrics[0][1])}`;
+    return text;
+  });
+  const packed = [...tracker.running.values()].filter((trial) => trial.pack > 1);
+  const sizes = [...new Set(packed.map((trial) => trial.pack))].sort((a, b) => b - a);
+  const all = packed.length === tracker.running.size;
+  const header = `${tracker.running.size} running` +
+    (packed.length === 0
+      ? ""
+      : `${all ? "" : `, ${packed.length}`} in packs of ${sizes.join("/")}`);
+  return [`${header}: ${entries[0]}`, ...entries.slice(1)];
 }
 
 /**

@@ -1,11 +1,17 @@
 /**
- * Progress on a terminal: one live line redrawn in place (done/total, running trial, best so
- * far, ETA).
+ * Progress on a terminal: one live line of at most 100 columns (or the terminal's width),
+ * redrawn in place: done/total, ETA, best so far, the running trials' key numbers.
  *
  * @module
  */
 
-import { type ProgressEvent, type ProgressSink, ProgressTracker, statusLine } from "./progress.ts";
+import {
+  type ProgressEvent,
+  type ProgressSink,
+  ProgressTracker,
+  STATUS_COLUMNS,
+  statusLine,
+} from "./progress.ts";
 
 /** Where the bar goes and how wide it may be. */
 export interface TtyOutput {
@@ -56,8 +62,8 @@ export class TtyProgress implements ProgressSink {
     const { done, total } = this.tracker;
     const filled = total === 0 ? BAR_CELLS : Math.round((done / total) * BAR_CELLS);
     const bar = `[${"#".repeat(filled)}${".".repeat(BAR_CELLS - filled)}]`;
-    const line = `${bar} ${statusLine(this.tracker)}`;
-    this.output.write(`\r\x1b[2K${line.slice(0, Math.max(this.output.columns() - 1, 20))}`);
+    const width = Math.max(Math.min(this.output.columns() - 1, STATUS_COLUMNS), 40);
+    this.output.write(`\r\x1b[2K${bar} ${statusLine(this.tracker, width - bar.length - 1)}`);
   }
 }
 

@@ -1,14 +1,18 @@
 /**
  * Results directories as tables: `loadResults` (one row per trial), `loadHistory` (one row per
- * reported point) and `summary.csv`, regenerated from the trial files.
+ * reported point), and the files a sweep writes from its plan's records: `summary.csv`, the
+ * same table as Arrow IPC (`summary.arrow`, for pandas and polars) and a tidy `history.csv`
+ * (`id,step,metric,value`).
  *
  * @module
  */
 
 import * as aq from "arquero";
 import { writeFileAtomic } from "./atomic.ts";
+import type { Sweep } from "./define.ts";
 import { joinPath } from "./paths.ts";
 import type { JsonValue } from "./json.ts";
+import { type ForeignRecord, loadPlanRecords } from "./plan_records.ts";
 import { readTrialRecords, type TrialRecord } from "./store.ts";
 
 /** An arquero table (`aq.table(...)`'s type). */
@@ -103,9 +107,16 @@ export function historyTable(records: TrialRecord[]): ResultsTable {
   return aq.table(columns);
 }
 
+/** Which records to load: a sweep's plan (checked records only) instead of every file. */
+export interface PlanSelection {
+  sweep: Sweep;
+  preset?: string;
+}
+
 /**
  * Loads a results directory (`DIR/trials/*.json`) as a table of trials; see
- * {@link resultsTable} for the columns.
+ * {@link resultsTable} for the columns. With `plan`, only the records of that plan are loaded
+ * (checked against experiment, version and config hash); without it, every readable record.
  *
  * @example
  * ```ts
@@ -114,9 +125,8 @@ export function historyTable(records: TrialRecord[]): ResultsTable {
  * table.filter((d: { status: string }) => d.status === "ok").print();
  * ```
  */
-export async function loadResults(dir: string): Promise<ResultsTable> {
-  const { records } = await readTrialRecords(dir);
-  return resultsTable([...records.values()]);
+export async function loadResults(dir: string, plan?: PlanSelection): Promise<ResultsTable> {
+  return resultsTable(await recordsOf(dir, plan));
 }
 
 /**
@@ -129,25 +139,118 @@ export async function loadResults(dir: string): Promise<ResultsTable> {
  * console.log(curves.columnNames());
  * ```
  */
-export async function loadHistory(dir: string): Promise<ResultsTable> {
-  const { records } = await readTrialRecords(dir);
-  return historyTable([...records.values()]);
+export async function loadHistory(dir: string, plan?: PlanSelection): Promise<ResultsTable> {
+  return historyTable(await recordsOf(dir, plan));
+}
+
+async function recordsOf(dir: string, plan?: PlanSelection): Promise<TrialRecord[]> {
+  if (plan) {
+    return [...(await loadPlanRecords(plan.sweep, dir, { preset: plan.preset })).records.values()];
+  }
+  return [...(await readTrialRecords(dir)).records.values()];
 }
 
 /**
- * Regenerates `DIR/summary.csv` from the trial files (atomically) and returns its path.
+ * The tidy history of `records`: one row per reported metric value, columns `id`, `step`,
+ * `metric`, `value` (ready for `pivot` or a grouped plot), sorted by id, then report order.
  *
  * @example
  * ```ts
- * import { writeSummary } from "./results.ts";
- * const path = await writeSummary("results/example-quadratic");
- * console.log(await Deno.readTextFile(path));
+ * import { tidyHistoryTable } from "./results.ts";
+ * tidyHistoryTable([]).columnNames(); // ["id", "step", "metric", "value"]
  * ```
  */
-export async function writeSummary(dir: string): Promise<string> {
-  const path = joinPath(dir, "summary.csv");
-  await writeFileAtomic(path, (await loadResults(dir)).toCSV() + "\n");
-  return path;
+export function tidyHistoryTable(records: readonly TrialRecord[]): ResultsTable {
+  const columns: { id: string[]; step: number[]; metric: string[]; value: number[] } = {
+    id: [],
+    step: [],
+    metric: [],
+    value: [],
+  };
+  for (const record of [...records].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    for (const point of record.history) {
+      for (const [metric, value] of Object.entries(point.metrics)) {
+        columns.id.push(record.id);
+        columns.step.push(point.step);
+        columns.metric.push(metric);
+        columns.value.push(value);
+      }
+    }
+  }
+  return aq.table(columns);
+}
+
+/** What {@link writeSummary} wrote and what it left out. */
+export interface SummaryFiles {
+  /** `DIR/summary.csv`: one row per trial of the plan. */
+  summary: string;
+  /** `DIR/summary.arrow`: the same table as an Arrow IPC file. */
+  arrow: string;
+  /** `DIR/history.csv`: the plan's trials' histories, tidy. */
+  history: string;
+  /** Records of the plan it holds. */
+  rows: number;
+  /** Records of this experiment outside the plan (another preset or grid), not included. */
+  outside: number;
+  /** Records of another experiment or version, or failing their hash check, not included. */
+  foreign: ForeignRecord[];
+}
+
+/**
+ * Regenerates `DIR/summary.csv`, `DIR/summary.arrow` and `DIR/history.csv` (each atomically)
+ * from the records of the sweep's plan only (see `loadPlanRecords`); other files are counted,
+ * never mixed in.
+ *
+ * @example
+ * ```ts
+ * import { loadExperiment } from "./experiment.ts";
+ * import { writeSummary } from "./results.ts";
+ * const sweep = await loadExperiment("example-quadratic");
+ * const files = await writeSummary(sweep, "results/example-quadratic");
+ * console.log(await Deno.readTextFile(files.summary));
+ * ```
+ */
+export async function writeSummary(
+  sweep: Sweep,
+  dir: string,
+  options: { preset?: string } = {},
+): Promise<SummaryFiles> {
+  const found = await loadPlanRecords(sweep, dir, options);
+  const records = [...found.records.values()];
+  const table = resultsTable(records);
+  const files: SummaryFiles = {
+    summary: joinPath(dir, "summary.csv"),
+    arrow: joinPath(dir, "summary.arrow"),
+    history: joinPath(dir, "history.csv"),
+    rows: records.length,
+    outside: found.outside.length,
+    foreign: found.foreign,
+  };
+  await writeFileAtomic(files.summary, csvText(table));
+  await writeFileAtomic(files.arrow, arrowFile(table));
+  await writeFileAtomic(files.history, csvText(tidyHistoryTable(records)));
+  return files;
+}
+
+/** CSV text ending in exactly one newline. */
+function csvText(table: ResultsTable): string {
+  return table.toCSV().replace(/\n*$/, "\n");
+}
+
+/**
+ * The table as an Arrow IPC file (pandas `read_feather`, polars `read_ipc`). A column whose
+ * values mix types (e.g. numbers and strings) is written as text.
+ */
+function arrowFile(table: ResultsTable): Uint8Array {
+  const columns: Record<string, unknown[]> = {};
+  for (const name of table.columnNames()) {
+    const values = Array.from(table.array(name) as ArrayLike<unknown>);
+    const kinds = new Set(values.filter((v) => v !== null && v !== undefined).map((v) => typeof v));
+    columns[name] = kinds.size > 1
+      ? values.map((v) => v === null || v === undefined ? null : String(v))
+      : values;
+  }
+  return aq.toArrowIPC(aq.table(columns), { format: "file" });
 }
 
 /** Nested plain objects become dotted keys; arrays become JSON text. */

@@ -6,11 +6,11 @@
  */
 
 import type { Sweep } from "./define.ts";
-import type { Config } from "./json.ts";
+import type { Config, JsonValue } from "./json.ts";
 import { planTrials } from "./plan.ts";
+import { describeOthers, loadPlanRecords } from "./plan_records.ts";
 import { defaultResultsDir } from "./runner.ts";
 import { formatShard, selectShard, type Shard } from "./shard.ts";
-import { readTrialRecords } from "./store.ts";
 
 /** A trial's state on disk: `done` (recorded ok), `failed`, `diverged` or `pending`. */
 export type TrialState = "done" | "failed" | "diverged" | "pending";
@@ -24,6 +24,8 @@ export interface SweepStatus {
   /** Trials in the whole sweep, before sharding. */
   sweepSize: number;
   trials: { id: string; state: TrialState; config: Config }[];
+  /** One line on trial files that are not the plan's (not used), or null. */
+  others: string | null;
 }
 
 /**
@@ -40,12 +42,18 @@ export interface SweepStatus {
  */
 export async function sweepStatus(
   sweep: Sweep,
-  options: { out?: string; preset?: string; shard?: Shard } = {},
+  options: {
+    out?: string;
+    preset?: string;
+    axes?: Readonly<Record<string, readonly JsonValue[]>>;
+    shard?: Shard;
+  } = {},
 ): Promise<SweepStatus> {
   const out = options.out ?? defaultResultsDir(sweep);
-  const planned = await planTrials(sweep, { preset: options.preset });
+  const planned = await planTrials(sweep, { preset: options.preset, axes: options.axes });
   const mine = options.shard ? selectShard(planned, options.shard) : planned;
-  const { records } = await readTrialRecords(out);
+  const found = await loadPlanRecords(sweep, out, { preset: options.preset });
+  const records = found.records;
   return {
     experiment: sweep.name,
     version: sweep.version,
@@ -60,6 +68,7 @@ export async function sweepStatus(
         state: status === undefined ? "pending" : status === "ok" ? "done" : status,
       };
     }),
+    others: describeOthers(out, found, false),
   };
 }
 
@@ -70,7 +79,7 @@ export async function sweepStatus(
  * @example
  * ```ts
  * import { formatStatus } from "./status.ts";
- * formatStatus({ experiment: "s", version: "1", out: "results/s", shard: null, sweepSize: 0, trials: [] });
+ * formatStatus({ experiment: "s", version: "1", out: "results/s", shard: null, sweepSize: 0, trials: [], others: null });
  * ```
  */
 export function formatStatus(status: SweepStatus): string {
@@ -84,5 +93,10 @@ export function formatStatus(status: SweepStatus): string {
   const rows = status.trials.map((t) =>
     `${t.id}  ${t.state.padEnd(8)}  ${JSON.stringify(t.config)}`
   );
-  return [header, `${"id".padEnd(16)}  ${"status".padEnd(8)}  config`, ...rows].join("\n");
+  return [
+    header,
+    ...(status.others ? [status.others] : []),
+    `${"id".padEnd(16)}  ${"status".padEnd(8)}  config`,
+    ...rows,
+  ].join("\n");
 }

@@ -21,6 +21,14 @@ export interface HistoryPoint {
   metrics: ReportedMetrics;
 }
 
+/** Under which plan a trial ran: the preset and the command line's narrowing of the grid. */
+export interface TrialPlanNote {
+  /** The `--preset` name, or null for the definition's own axes. */
+  preset: string | null;
+  /** `--axis name=v1,v2` narrowing (values kept only for these axes), or null. */
+  axes: Record<string, JsonValue[]> | null;
+}
+
 /** The content of `DIR/trials/<id>.json`. */
 export interface TrialRecord {
   id: string;
@@ -34,13 +42,18 @@ export interface TrialRecord {
   /** The GPU adapter the trial used, or "none" when it never asked for the device. */
   adapter: string;
   wallSeconds: number;
-  /** `git rev-parse HEAD` where the sweep ran, or null outside a git checkout. */
+  /** The commit checked out where the sweep ran (read from `.git`), or null outside a checkout. */
   gitCommit: string | null;
   /** ISO 8601 timestamps. */
   startedAt: string;
   endedAt: string;
   /** Why a trial failed or diverged; null when ok. */
   error: { message: string; stack: string | null } | null;
+  /**
+   * The plan the trial ran under; absent in records written before it was kept. It is not part
+   * of the trial's identity: a narrowed grid's trials are the full grid's trials.
+   */
+  plan?: TrialPlanNote;
 }
 
 const STATUSES: readonly string[] = ["ok", "failed", "diverged"];
@@ -125,8 +138,17 @@ export async function readTrialRecords(out: string): Promise<StoredTrials> {
   return { records, unreadable };
 }
 
-/** A record, or the reason the text is not one. */
-function parseTrialRecord(text: string, expectedId: string): TrialRecord | string {
+/**
+ * Parses a trial file's text: a record whose id is `expectedId`, with NaN and ±Infinity
+ * metrics decoded, or the reason the text is not such a record.
+ *
+ * @example
+ * ```ts
+ * import { parseTrialRecord } from "./store.ts";
+ * parseTrialRecord("{ truncated", "00000000000000aa"); // "not valid JSON (...)"
+ * ```
+ */
+export function parseTrialRecord(text: string, expectedId: string): TrialRecord | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -139,7 +161,12 @@ function parseTrialRecord(text: string, expectedId: string): TrialRecord | strin
   if (typeof record.status !== "string" || !STATUSES.includes(record.status)) {
     return `status ${JSON.stringify(record.status)} is not ok, failed or diverged`;
   }
-  if (typeof record.config !== "object" || record.config === null) return "config is missing";
+  if (typeof record.config !== "object" || record.config === null || Array.isArray(record.config)) {
+    return "config is missing";
+  }
+  if (typeof record.experiment !== "string" || typeof record.version !== "string") {
+    return "experiment or version is missing";
+  }
   const trial = value as TrialRecord;
   return {
     ...trial,
@@ -149,4 +176,27 @@ function parseTrialRecord(text: string, expectedId: string): TrialRecord | strin
       metrics: decodeNonFinite(point.metrics),
     })),
   };
+}
+
+/**
+ * Reads one trial's file, `out/trials/<id>.json`: its record, or null when there is none or it
+ * is not a valid record.
+ *
+ * @example
+ * ```ts
+ * import { readTrialRecord } from "./store.ts";
+ * await readTrialRecord("results/quadratic", "3fa2c1d09e8b7a65"); // null when not run yet
+ * ```
+ */
+export async function readTrialRecord(out: string, id: string): Promise<TrialRecord | null> {
+  try {
+    const parsed = parseTrialRecord(
+      await Deno.readTextFile(joinPath(trialsDir(out), `${id}.json`)),
+      id,
+    );
+    return typeof parsed === "string" ? null : parsed;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
 }

@@ -1,14 +1,22 @@
 /**
- * Runs one trial: builds its context, enforces the timeout, watches reported metrics for
- * divergence, and turns whatever happened into a trial record.
+ * Runs one trial, or one pack of trials that train together: builds each trial's context,
+ * enforces the timeout, watches reported metrics for divergence, and turns whatever happened
+ * to each trial into its own trial record.
  *
  * @module
  */
 
-import type { ReportedMetrics, Sweep, SweepDevice, TrialContext, TrialMetrics } from "./define.ts";
+import type {
+  PackContext,
+  ReportedMetrics,
+  Sweep,
+  SweepDevice,
+  TrialMetrics,
+  TrialResult,
+} from "./define.ts";
 import { serializationProblem } from "./json.ts";
 import type { PlannedTrial } from "./plan.ts";
-import type { HistoryPoint, TrialRecord, TrialStatus } from "./store.ts";
+import type { HistoryPoint, TrialPlanNote, TrialRecord, TrialStatus } from "./store.ts";
 
 /** What the runner lends every trial. */
 export interface TrialEnvironment {
@@ -21,8 +29,16 @@ export interface TrialEnvironment {
   /** The adapter's description, asked only when the trial used the device. */
   describeAdapter: () => Promise<string>;
   gitCommit: string | null;
-  /** Called on every `ctx.report`. */
-  onReport?: (step: number, metrics: ReportedMetrics) => void;
+  /** The preset and command-line narrowing the trial ran under (kept in its record). */
+  plan?: TrialPlanNote;
+  /** Called on every `ctx.report` of any trial of the batch. */
+  onReport?: (id: string, step: number, metrics: ReportedMetrics) => void;
+}
+
+/** A batch's environment: a trial's, plus where each finished trial's record goes. */
+export interface BatchEnvironment extends TrialEnvironment {
+  /** Receives each trial's record as soon as it is known (members of a pack one by one). */
+  onRecord: (record: TrialRecord) => void | Promise<void>;
 }
 
 /** Abort reason when a watched metric becomes NaN or infinite. */
@@ -33,117 +49,187 @@ class DivergedError extends Error {
 type Settled = { kind: "returned"; value: unknown } | { kind: "threw"; error: unknown };
 type Ending = Settled | { kind: "timeout" } | { kind: "abandoned" };
 
+/** One trial of a batch while it runs. */
+interface Member {
+  trial: PlannedTrial;
+  controller: AbortController;
+  history: HistoryPoint[];
+  lastReported: ReportedMetrics;
+  divergence: string | null;
+  usedDevice: boolean;
+  /** Recorded (or abandoned): later reports and results are ignored. */
+  ended: boolean;
+  ctx: PackContext;
+}
+
 /**
- * Runs `trial` and returns its record, or null when it was abandoned (it then stays
- * unrecorded and reruns next time).
+ * Runs a batch: one trial through `sweep.run`, or (when `packed`) every trial of the batch
+ * together through `sweep.pack.run`. Each trial's record goes to `env.onRecord` as soon as it
+ * is known; resolves when every trial is recorded or abandoned (abandoned ones get no record).
+ * A pack's throw fails its unfinished trials; a timeout fails them all; a divergence marks
+ * only the trial whose metric diverged (and aborts its own signal).
  *
  * @example
  * ```ts
  * import { defineSweep } from "./define.ts";
  * import { planTrials } from "./plan.ts";
- * import { executeTrial } from "./trial.ts";
- * const sweep = defineSweep({ name: "s", version: 1, axes: { x: [2] }, run: (c) => ({ y: c.x * 2 }) });
- * const [trial] = await planTrials(sweep);
- * const record = await executeTrial(sweep, trial, {
+ * import { executeBatch } from "./trial.ts";
+ * const sweep = defineSweep({
+ *   name: "p", version: 1, axes: { x: [1, 2] }, run: () => ({}),
+ *   pack: { key: () => "all", run: (configs) => Promise.resolve(configs.map((c) => ({ y: c.x }))) },
+ * });
+ * const records: unknown[] = [];
+ * await executeBatch(sweep, await planTrials(sweep), {
  *   abandon: new AbortController().signal,
  *   device: () => Promise.reject(new Error("no device")),
  *   describeAdapter: () => Promise.resolve("none"),
  *   gitCommit: null,
- * });
- * record?.metrics; // { y: 4 }
+ *   onRecord: (record) => void records.push(record),
+ * }, true);
+ * records.length; // 2
  * ```
  */
-export async function executeTrial(
+export async function executeBatch(
   sweep: Sweep,
-  trial: PlannedTrial,
-  env: TrialEnvironment,
-): Promise<TrialRecord | null> {
-  const controller = new AbortController();
+  trials: readonly PlannedTrial[],
+  env: BatchEnvironment,
+  packed: boolean,
+): Promise<void> {
+  if (trials.length === 0) return;
+  if (!packed && trials.length !== 1) throw new Error("an unpacked batch holds one trial");
+  if (packed && !sweep.pack) throw new Error(`sweep "${sweep.name}" declares no pack`);
   const startedAt = new Date();
   const start = performance.now();
-  const history: HistoryPoint[] = [];
   const isWatched = watchedMetric(sweep.divergeOn);
-  let lastReported: ReportedMetrics = {};
-  let divergence: string | null = null;
-  let usedDevice = false;
-  let ended = false;
+  const writes: Promise<void>[] = [];
 
-  const ctx: TrialContext = {
-    id: trial.id,
-    signal: controller.signal,
-    report(step, metrics) {
-      if (ended) return; // a timed-out or abandoned run that carries on is no longer heard
-      checkReport(step, metrics);
-      const point = { step, seconds: (performance.now() - start) / 1000, metrics: { ...metrics } };
-      history.push(point);
-      lastReported = point.metrics;
-      env.onReport?.(step, point.metrics);
-      const bad = divergence === null ? firstNonFinite(point.metrics, isWatched) : undefined;
-      if (bad) {
-        divergence = `${bad} became ${point.metrics[bad]} at step ${step}`;
-        controller.abort(new DivergedError(divergence));
-      }
-    },
-    get device() {
-      usedDevice = true;
-      return env.device();
-    },
-  };
-
-  const settled: Promise<Settled> = (async () => await sweep.run(deepFreeze(trial.config), ctx))()
-    .then((value) => ({ kind: "returned" as const, value }))
-    .catch((error) => ({ kind: "threw" as const, error }));
-  const ending = await firstEnding(settled, env);
-  ended = true;
-  if (ending.kind === "abandoned") {
-    controller.abort(new DOMException("sweep interrupted", "AbortError"));
-    return null;
-  }
-  if (ending.kind === "timeout") {
-    controller.abort(
-      new DOMException(`trial timed out after ${env.timeoutSeconds} s`, "TimeoutError"),
-    );
-  }
-  const wallSeconds = (performance.now() - start) / 1000;
-  let status: TrialStatus = "ok";
-  let metrics: TrialMetrics = lastReported;
-  let error: TrialRecord["error"] = null;
-  if (ending.kind === "timeout") {
-    status = "failed";
-    error = { message: `timed out after ${env.timeoutSeconds} s`, stack: null };
-  } else if (ending.kind === "threw") {
-    status = "failed";
-    error = describeError(ending.error);
-  } else {
-    const returned = checkReturned(ending.value);
-    if (typeof returned === "string") {
-      status = "failed";
-      error = { message: returned, stack: null };
-    } else {
-      metrics = returned ?? lastReported;
-      const bad = firstNonFinite(metrics, isWatched);
-      if (divergence === null && bad) divergence = `returned ${bad} is ${metrics[bad]}`;
+  const record = (
+    member: Member,
+    status: TrialStatus,
+    metrics: TrialMetrics,
+    error: string | null,
+    stack: string | null = null,
+  ) => {
+    if (member.ended) return;
+    member.ended = true;
+    const wallSeconds = (performance.now() - start) / 1000;
+    if (member.divergence !== null) {
+      status = "diverged";
+      error = member.divergence;
+      stack = null;
     }
-  }
-  if (divergence !== null) {
-    status = "diverged";
-    error = { message: divergence, stack: null };
-  }
-  return {
-    id: trial.id,
-    experiment: sweep.name,
-    version: sweep.version,
-    config: trial.config,
-    status,
-    metrics,
-    history,
-    adapter: usedDevice ? await env.describeAdapter() : "none",
-    wallSeconds,
-    gitCommit: env.gitCommit,
-    startedAt: startedAt.toISOString(),
-    endedAt: new Date().toISOString(),
-    error,
+    writes.push((async () => {
+      const trialRecord: TrialRecord = {
+        id: member.trial.id,
+        experiment: sweep.name,
+        version: sweep.version,
+        config: member.trial.config,
+        status,
+        metrics,
+        history: member.history,
+        adapter: member.usedDevice ? await env.describeAdapter() : "none",
+        wallSeconds,
+        gitCommit: env.gitCommit,
+        startedAt: startedAt.toISOString(),
+        endedAt: new Date().toISOString(),
+        error: error === null ? null : { message: error, stack },
+        ...(env.plan ? { plan: env.plan } : {}),
+      };
+      await env.onRecord(trialRecord);
+    })());
   };
+  /** Records a returned result (or its problem) for `member`. */
+  const recordResult = (member: Member, value: unknown) => {
+    const returned = checkReturned(value);
+    if (typeof returned === "string") {
+      return record(member, "failed", member.lastReported, returned);
+    }
+    const metrics = returned ?? member.lastReported;
+    const bad = firstNonFinite(metrics, isWatched);
+    if (member.divergence === null && bad) member.divergence = `returned ${bad} is ${metrics[bad]}`;
+    record(member, "ok", metrics, null);
+  };
+
+  const members = trials.map((trial): Member => {
+    const member = {
+      trial,
+      controller: new AbortController(),
+      history: [],
+      lastReported: {},
+      divergence: null,
+      usedDevice: false,
+      ended: false,
+    } as unknown as Member;
+    member.ctx = {
+      id: trial.id,
+      signal: member.controller.signal,
+      report(step, metrics) {
+        if (member.ended) return; // a finished, timed-out or abandoned trial is no longer heard
+        checkReport(step, metrics);
+        const point = {
+          step,
+          seconds: (performance.now() - start) / 1000,
+          metrics: { ...metrics },
+        };
+        member.history.push(point);
+        member.lastReported = point.metrics;
+        env.onReport?.(trial.id, step, point.metrics);
+        const bad = member.divergence === null
+          ? firstNonFinite(point.metrics, isWatched)
+          : undefined;
+        if (bad) {
+          member.divergence = `${bad} became ${point.metrics[bad]} at step ${step}`;
+          member.controller.abort(new DivergedError(member.divergence));
+        }
+      },
+      get device() {
+        member.usedDevice = true;
+        return env.device();
+      },
+      finish(result: TrialResult) {
+        if (packed) recordResult(member, result);
+      },
+    };
+    return member;
+  });
+
+  const frozen = members.map((m) => deepFreeze(m.trial.config));
+  const settled: Promise<Settled> =
+    (async () =>
+      packed
+        ? await sweep.pack!.run(frozen, members.map((m) => m.ctx))
+        : await sweep.run(frozen[0], members[0].ctx))()
+      .then((value) => ({ kind: "returned" as const, value }))
+      .catch((error) => ({ kind: "threw" as const, error }));
+  const ending = await firstEnding(settled, env);
+  const open = members.filter((m) => !m.ended);
+  if (ending.kind === "abandoned") {
+    for (const member of open) {
+      member.ended = true;
+      member.controller.abort(new DOMException("sweep interrupted", "AbortError"));
+    }
+  } else if (ending.kind === "timeout") {
+    for (const member of open) {
+      member.controller.abort(
+        new DOMException(`trial timed out after ${env.timeoutSeconds} s`, "TimeoutError"),
+      );
+      record(member, "failed", member.lastReported, `timed out after ${env.timeoutSeconds} s`);
+    }
+  } else if (ending.kind === "threw") {
+    const { message, stack } = describeError(ending.error);
+    for (const member of open) record(member, "failed", member.lastReported, message, stack);
+  } else if (!packed) {
+    recordResult(members[0], ending.value);
+  } else if (!Array.isArray(ending.value) || ending.value.length !== members.length) {
+    const got = Array.isArray(ending.value)
+      ? `${ending.value.length} results`
+      : JSON.stringify(ending.value) ?? "undefined";
+    const message = `pack.run returned ${got}; expected an array of ${members.length} results`;
+    for (const member of open) record(member, "failed", member.lastReported, message);
+  } else {
+    for (const member of open) recordResult(member, ending.value[members.indexOf(member)]);
+  }
+  await Promise.all(writes);
 }
 
 /** Whichever comes first: the run settles, the timeout fires, or the trial is abandoned. */
@@ -223,4 +309,52 @@ function deepFreeze<T>(value: T): T {
     for (const item of Object.values(value)) deepFreeze(item);
   }
   return value;
+}
+
+/**
+ * `acquire` memoized: the device is acquired once and shared; a failed acquisition is retried
+ * by the next caller. Without `acquire`, every call rejects with a clear message.
+ *
+ * @example
+ * ```ts
+ * import { memoizedDevice } from "./trial.ts";
+ * const device = memoizedDevice(undefined);
+ * await device().catch((error) => error.message); // "no GPU device: ..."
+ * ```
+ */
+export function memoizedDevice(
+  acquire?: () => Promise<SweepDevice>,
+): () => Promise<SweepDevice> {
+  let device: Promise<SweepDevice> | undefined;
+  return () => {
+    if (!acquire) {
+      return Promise.reject(
+        new Error("no GPU device: this sweep was run without an acquireDevice option"),
+      );
+    }
+    device ??= acquire().catch((error) => {
+      device = undefined;
+      throw error;
+    });
+    return device;
+  };
+}
+
+/**
+ * `describe` memoized, with "unknown" when it is missing or fails.
+ *
+ * @example
+ * ```ts
+ * import { memoizedDescription } from "./trial.ts";
+ * await memoizedDescription(() => "llvmpipe")(); // "llvmpipe"
+ * ```
+ */
+export function memoizedDescription(
+  describe?: () => string | Promise<string>,
+): () => Promise<string> {
+  let description: Promise<string> | undefined;
+  return () =>
+    description ??= Promise.resolve()
+      .then(() => describe?.() ?? "unknown")
+      .catch(() => "unknown");
 }

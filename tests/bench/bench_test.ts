@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseBenchArgs } from "../../lib/bench/args.ts";
+import { parseBenchArgs } from "../../lib/cli/bench_args.ts";
 import { formatNumber, jsonLine, tableHeader, tableRow } from "../../lib/bench/report.ts";
 import { shapeKey } from "../../lib/bench/reference.ts";
 import { matmulProblems } from "../../lib/bench/matmul_bench.ts";

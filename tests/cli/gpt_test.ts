@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { GptUsageError, parseGptArgs } from "../../lib/cli/gpt_args.ts";
+import { UsageError } from "../../lib/cli/args.ts";
+import { parseGptArgs } from "../../lib/cli/gpt_args.ts";
 import { readGptCheckpoint } from "../../lib/nn/checkpoint.ts";
 
 Deno.test("gpt args: train and eval flags parse, mistakes are one-line usage errors", () => {
@@ -33,15 +34,16 @@ Deno.test("gpt args: train and eval flags parse, mistakes are one-line usage err
   const bad: [string[], RegExp][] = [
     [[], /missing command/],
     [["fit"], /unknown command "fit"/],
-    [["train", "--corpus", "sotu", "--steps", "0"], /bad --steps "0": expected a positive integer/],
-    [["train", "--corpus", "sotu", "--lr", "-1"], /bad --lr "-1"/],
+    [["train", "--corpus", "sotu", "--steps", "0"], /--steps must be an integer ≥ 1, got "0"/],
+    [["train", "--corpus", "sotu", "--lr", "-1"], /--lr must be a number > 0, got "-1"/],
     [
       ["train", "--corpus", "sotu", "--width", "30", "--heads", "4"],
       /--width 30 must be divisible/,
     ],
     [["train"], /exactly one of --text FILE or --corpus NAME/],
     [["train", "--corpus", "wiki"], /unknown --corpus "wiki"/],
-    [["train", "--corpus", "sotu", "--bogus", "1"], /unknown flag --bogus/],
+    [["train", "--corpus", "sotu", "--bogus", "1"], /unknown flag --bogus for train/],
+    [["eval", "m", "--text", "a", "--width", "8"], /unknown flag --width for eval/],
     [["train", "--corpus", "sotu", "--save", "m.bin"], /must end in \.safetensors/],
     [["eval", "m.safetensors"], /eval needs --text FILE/],
     [["eval", "--text", "a.txt"], /eval takes one checkpoint path, got 0/],
@@ -49,7 +51,7 @@ Deno.test("gpt args: train and eval flags parse, mistakes are one-line usage err
   ];
   for (const [args, pattern] of bad) {
     assert.throws(() => parseGptArgs(args), (e: Error) => {
-      assert.ok(e instanceof GptUsageError);
+      assert.ok(e instanceof UsageError);
       assert.match(e.message, pattern);
       assert.ok(!e.message.includes("\n"));
       return true;
@@ -59,7 +61,15 @@ Deno.test("gpt args: train and eval flags parse, mistakes are one-line usage err
 
 async function gpt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write=/tmp", "--allow-env", "lib/cli/gpt.ts", ...args],
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-read",
+      "--allow-write=/tmp",
+      "--allow-env",
+      "lib/cli/gpt.ts",
+      ...args,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -103,7 +113,7 @@ Deno.test("deno task gpt: train --save, then eval --json of the checkpoint", asy
     assert.match(missing.stderr, /^error: .*none\.safetensors: no such file\n$/);
     const usage = await gpt(["train", "--corpus", "sotu", "--steps", "x"]);
     assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /^error: bad --steps "x"/);
+    assert.match(usage.stderr, /^error: --steps must be an integer ≥ 1, got "x"/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

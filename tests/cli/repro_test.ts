@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseReproArgs, reproConfigs, UsageError } from "../../lib/cli/repro.ts";
+import { UsageError } from "../../lib/cli/args.ts";
+import { parseReproArgs, reproConfigs } from "../../lib/cli/repro.ts";
 
 Deno.test("repro args: defaults run the ladder, flags override, mistakes are usage errors", () => {
   const defaults = parseReproArgs([]);
@@ -23,12 +24,13 @@ Deno.test("repro args: defaults run the ladder, flags override, mistakes are usa
   assert.deepEqual(parseReproArgs(["--variant", "all"]).variants, defaults.variants);
   assert.deepEqual(parseReproArgs(["--variant", "modern-50k"]).variants, ["modern-50k"]);
   const bad: [string[], RegExp][] = [
-    [["--variant", "newest"], /unknown variant "newest" \(expected baseline\|ce\|adamw/],
+    [["--variant", "newest"], /unknown --variant "newest"; expected one of baseline, ce, adamw/],
     [["--seeds", "0"], /--seeds must be an integer from 1 to 1000, got "0"/],
     [["--train-size", "60001"], /--train-size must be an integer from 1 to 60000, got "60001"/],
     [["--passes", "1.5"], /--passes must be an integer/],
     [["--out"], /--out needs a value/],
-    [["--bogus"], /unknown argument "--bogus"/],
+    [["--bogus"], /unknown flag --bogus; usage: deno task repro/],
+    [["extra"], /unexpected argument "extra"; usage: deno task repro/],
   ];
   for (const [argv, pattern] of bad) {
     assert.throws(() => parseReproArgs(argv), (e: Error) => {
@@ -44,6 +46,7 @@ async function repro(args: string[]): Promise<{ code: number; stdout: string; st
   const command = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--no-prompt",
       "--allow-read",
       "--allow-write=results,out",
       "--allow-env",
@@ -65,7 +68,7 @@ function ownLines(stderr: string): string[] {
 
 Deno.test("repro: bad input is one error line and a non-zero exit", async () => {
   const cases: [string[], RegExp][] = [
-    [["--variant", "newest"], /^error: unknown variant "newest"/],
+    [["--variant", "newest"], /^error: unknown --variant "newest"/],
     [["--seeds", "0"], /^error: --seeds must be an integer from 1 to 1000, got "0"$/],
     [["--train-size", "60001"], /^error: --train-size must be an integer from 1 to 60000/],
   ];
@@ -127,12 +130,20 @@ Deno.test("repro: a short run prints one JSON document and writes result files",
     assert.equal(run.trainSize, 1000);
     assert.ok(run.testError > 0 && run.testError < 40, `test error ${run.testError}`);
     assert.equal(Math.round(run.testError * 2007 / 100), run.testMisses);
-    const file = JSON.parse(await Deno.readTextFile(`${out}/runs/baseline-seed1337.json`));
+    const names = [...Deno.readDirSync(`${out}/runs`)].map((e) => e.name);
+    assert.equal(names.length, 1);
+    assert.match(names[0], /^baseline-seed1337-[0-9a-f]{16}\.json$/, "named by its whole recipe");
+    const file = JSON.parse(await Deno.readTextFile(`${out}/runs/${names[0]}`));
     assert.equal(file.history.length, 2, "pass 0 and pass 1");
     assert.equal(file.config.passes, 1);
     const history = await Deno.readTextFile(`${out}/history.csv`);
     assert.equal(history.trim().split("\n").length, 3);
-    assert.match(await Deno.readTextFile(`${out}/summary.md`), /baseline \| 1/);
+    assert.match(
+      await Deno.readTextFile(`${out}/summary.md`),
+      /baseline \(passes 1, trainSize 1000\) \| 1 /,
+    );
+    assert.ok((await Deno.stat(`${out}/error-curves.png`)).size > 1000, "the plot is rendered");
+    assert.match(await Deno.readTextFile(`${out}/error-curves.svg`), /<svg/);
   } finally {
     await Deno.remove(out, { recursive: true }).catch(() => {});
   }

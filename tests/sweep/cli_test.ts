@@ -21,10 +21,11 @@ function sweepProcess(args: string[], env: Record<string, string> = {}): Deno.Ch
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      "--no-prompt",
       "--allow-read",
       "--allow-write=/tmp",
       "--allow-env",
-      "--allow-run=git",
+      `--allow-run=${Deno.execPath()}`,
       "lib/cli/sweep.ts",
       ...args,
     ],
@@ -71,9 +72,10 @@ async function logLines(log: string): Promise<[string, string][]> {
   }
 }
 
+/** A results directory; trials may write only there, so the fixtures' start log lies in it. */
 async function workspace() {
   const dir = await Deno.makeTempDir({ prefix: "sweep-cli-" });
-  return { dir, out: `${dir}/results`, log: `${dir}/started.log` };
+  return { dir, out: `${dir}/results`, log: `${dir}/results/started.log` };
 }
 
 Deno.test("kill -9 mid-sweep loses only in-flight trials; a rerun finishes each exactly once", async () => {
@@ -242,7 +244,7 @@ Deno.test("bad input is a one-line error on stderr and exit code 2", async () =>
       ["no-such-experiment"],
       /^error: experiment "no-such-experiment" not found: no file experiments\/no-such-experiment\.ts$/,
     ],
-    [[`${FIXTURES}/sleepy.ts`, "--workers", "0"], /^error: bad --workers "0"/],
+    [[`${FIXTURES}/sleepy.ts`, "--workers", "0"], /^error: --workers must be an integer/],
     [[`${FIXTURES}/sleepy.ts`, "--bogus"], /^error: unknown flag --bogus/],
   ];
   const results = await Promise.all(cases.map(([args]) => runToEnd([...args, "--out", out])));
@@ -305,4 +307,29 @@ Deno.test("second Ctrl-C (or SIGTERM): running trials are abandoned unrecorded",
     assert.match(stderr, /interrupted: \d+ trials not run; rerun to resume/);
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("--help lists every option and the experiments found with their presets", async () => {
+  const { code, stdout } = await runToEnd(["--help"]);
+  assert.equal(code, 0);
+  for (
+    const flag of [
+      "--preset",
+      "--axis",
+      "--out",
+      "--shard",
+      "--workers",
+      "--timeout",
+      "--heap",
+      "--retry-failed",
+      "--dry-run",
+    ]
+  ) {
+    assert.ok(stdout.includes(`  ${flag}`), `${flag} is explained`);
+  }
+  assert.match(stdout, /\n {2}example-quadratic +v1, 24 trials; presets: quick \(2\)\n/);
+  assert.match(
+    stdout,
+    /\n {2}lecun1989-scaling +v2, 54 trials; presets: cpu \(54\), gpu \(288\), slurm \(12\)/,
+  );
 });

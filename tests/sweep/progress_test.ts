@@ -53,7 +53,7 @@ Deno.test("the tracker counts, keeps the best ok metric and estimates the ETA", 
   assert.equal(tracker.etaSeconds(), 12, "6 left at 2 s each");
   assert.equal(
     statusLine(tracker),
-    "demo 4/10 (ok 1, failed 1) | running 1: cccccccc lr=0.01 step 7 loss=0.25 | best loss 0.5 | ETA 12s",
+    "demo 4/10 (ok 1, failed 1) | ETA 12s | best loss 0.5 | 1 running: cccccccc step 7 loss=0.25",
   );
 });
 
@@ -112,7 +112,7 @@ Deno.test("notebook: one output created, then updated in place with the same dis
   assert.ok(calls.slice(1).every((c) => c.options.update === true));
   assert.ok(calls.every((c) => c.options.display_id === sink.displayId && c.options.raw));
   const last = calls[calls.length - 1].bundle;
-  assert.match(last["text/plain"], /^demo 3\/3 \(ok 3\) \| best loss 0\.5 \| took /);
+  assert.match(last["text/plain"], /^demo 3\/3 \(ok 3\) \| took \d+s \| best loss 0\.5$/);
   assert.match(last["text/html"], /<progress value="3" max="3"/);
 });
 
@@ -139,4 +139,28 @@ Deno.test("terminal: the line is redrawn in place, fits the width, and ends with
   assert.ok(redraws.some((t) => t.includes("[##########..........] demo 1/2")));
   assert.ok(written.some((t) => t.includes("interrupt: finishing 1 running trial(s)")));
   assert.equal(written[written.length - 1], "\n");
+});
+
+Deno.test("the status line keeps counts, ETA and best within 100 columns; packs are named", () => {
+  const clock = manualClock();
+  const tracker = new ProgressTracker(clock.now);
+  tracker.handle(start(40));
+  tracker.handle({ type: "trial-start", id: "0000000000000000", config: { lr: 0.1 } });
+  clock.advance(5000);
+  tracker.handle(end("0000000000000000", 0.25));
+  for (let i = 1; i <= 12; i++) {
+    const id = `${i}`.padStart(16, "a");
+    tracker.handle({ type: "trial-start", id, config: { lr: i, note: "x".repeat(300) }, pack: 4 });
+    tracker.handle({ type: "trial-report", id, step: 100 * i, metrics: { acc: 0.5, loss: i } });
+  }
+  const line = statusLine(tracker);
+  assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
+  assert.match(
+    line,
+    /^demo 1\/40 \(ok 1\) \| ETA 3m15s \| best loss 0\.25 \| 12 running in packs of 4: /,
+  );
+  assert.match(line, /: aaaaaaaa step 1200 loss=12$/, "the latest first, with its objective");
+  assert.match(statusLine(tracker, 200), /loss=12; aaaaaaaa step 100 loss=1; /, "more when wider");
+  assert.ok(!line.includes("xxx"), "configs are not repeated in the line");
+  assert.ok(statusLine(tracker, 50).length <= 50);
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as aq from "arquero";
 import {
   defineSweep,
   loadHistory,
@@ -99,4 +100,31 @@ Deno.test("clashing names get config. and metrics. prefixes; rows sort by config
   assert.deepEqual(table.array("id"), ["a", "b"]);
   assert.deepEqual(table.array("extra"), ["[1,2]", null]);
   assert.deepEqual(table.array("metrics.lr"), [null, 1]);
+});
+
+Deno.test("summary.arrow holds summary.csv's table; history.csv is tidy (id, step, metric, value)", async () => {
+  const out = await Deno.makeTempDir({ prefix: "sweep-results-" });
+  const sweep = defineSweep({
+    name: "interop",
+    version: 1,
+    axes: { n: [10, 20], tag: ["a", "b"] },
+    run(config, ctx) {
+      ctx.report(0, { loss: config.n, acc: 0.5 });
+      ctx.report(5, { loss: config.n / 2 });
+      return { loss: config.n / 2, note: config.n === 10 ? "x" : 3 };
+    },
+  });
+  await runSweep(sweep, { out, progress: "none" });
+  const csv = aq.fromCSV(await Deno.readTextFile(`${out}/summary.csv`));
+  const arrow = aq.fromArrow(await Deno.readFile(`${out}/summary.arrow`));
+  assert.deepEqual(arrow.columnNames(), csv.columnNames());
+  assert.equal(arrow.numRows(), 4);
+  assert.deepEqual(arrow.array("n"), csv.array("n"));
+  assert.deepEqual(arrow.array("loss"), csv.array("loss"));
+  assert.deepEqual(arrow.array("note"), ["x", "x", "3", "3"], "a mixed column is text");
+  const history = (await Deno.readTextFile(`${out}/history.csv`)).trimEnd().split("\n");
+  assert.equal(history[0], "id,step,metric,value");
+  assert.equal(history.length, 1 + 4 * 3, "three reported values per trial");
+  assert.match(history[1], /^[0-9a-f]{16},0,loss,(10|20)$/);
+  await Deno.remove(out, { recursive: true });
 });
