@@ -1,0 +1,161 @@
+/**
+ * The one way scalelab puts output into a Jupyter notebook on Deno's kernel: a
+ * {@link LiveDisplay} shows a bundle once and then replaces it in place through its display id,
+ * in call order, optionally throttled. `show`, live plots, progress lines and the sweep's
+ * notebook progress all go through it. This module imports nothing, so any floor may use it.
+ *
+ * @module
+ */
+
+/** A display bundle: MIME type → data, as `Deno.jupyter.display(bundle, { raw: true })` takes. */
+export type MimeBundle = Record<string, unknown>;
+
+/** The shape of `Deno.jupyter.display` used here (injectable for tests). */
+export type BundleDisplay = (
+  bundle: MimeBundle,
+  options: { raw: true; display_id?: string; update?: boolean },
+) => Promise<void> | void;
+
+/**
+ * `Deno.jupyter.display` when running in Deno's Jupyter kernel, otherwise undefined.
+ *
+ * @example
+ * ```ts
+ * const inNotebook = notebookDisplay() !== undefined;
+ * ```
+ */
+export function notebookDisplay(): BundleDisplay | undefined {
+  try {
+    // Reading Deno.jupyter outside `deno jupyter` throws.
+    const jupyter = (Deno as unknown as { jupyter?: { display?: BundleDisplay } }).jupyter;
+    const display = jupyter?.display;
+    return typeof display === "function" ? display.bind(jupyter) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let displayCount = 0;
+
+/**
+ * A fresh display id, `scalelab-N` (counting up per process, so a rerun numbers its outputs the
+ * same way).
+ *
+ * @example
+ * ```ts
+ * nextDisplayId("progress"); // "scalelab-progress-1"
+ * ```
+ */
+export function nextDisplayId(kind = "output"): string {
+  return `scalelab-${kind}-${++displayCount}`;
+}
+
+/** Options of {@link LiveDisplay}. */
+export interface LiveDisplayOptions {
+  /** Where bundles go (default: `Deno.jupyter.display`; nothing outside a notebook). */
+  display?: BundleDisplay;
+  /** Display id (default: {@link nextDisplayId}). */
+  id?: string;
+  /** Least milliseconds between two updates, unless forced (default 0: every update). */
+  intervalMs?: number;
+  /** Clock in milliseconds (injectable for tests). */
+  now?: () => number;
+  /** The output with this id is already shown: the first put replaces it. */
+  existing?: boolean;
+}
+
+/** What a {@link LiveDisplay} shows: a bundle, or a function making one when its turn comes. */
+export type BundleSource = MimeBundle | (() => MimeBundle | Promise<MimeBundle>);
+
+/**
+ * One notebook output, added by the first {@link LiveDisplay.put} and replaced in place by later
+ * ones, in call order. Puts within `intervalMs` of the last shown one are skipped unless forced;
+ * a put made while an earlier one is still being drawn replaces it if it has not started.
+ *
+ * @example
+ * ```ts
+ * const out = new LiveDisplay({ intervalMs: 250 });
+ * out.put({ "text/plain": "step 1" });
+ * out.put({ "text/plain": "done" }, { force: true });
+ * await out.flush();
+ * ```
+ */
+export class LiveDisplay {
+  /** The display id of the output. */
+  readonly id: string;
+  /** False outside a notebook (and without an injected display): puts do nothing. */
+  readonly active: boolean;
+  readonly #display?: BundleDisplay;
+  readonly #interval: number;
+  readonly #now: () => number;
+  #shown = false;
+  #last = -Infinity;
+  #pending: BundleSource | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #error: unknown;
+
+  constructor(options: LiveDisplayOptions = {}) {
+    this.#display = options.display ?? notebookDisplay();
+    this.active = this.#display !== undefined;
+    this.id = options.id ?? nextDisplayId();
+    this.#interval = options.intervalMs ?? 0;
+    this.#now = options.now ?? (() => performance.now());
+    this.#shown = options.existing ?? false;
+  }
+
+  /** Shows `source` now or after the drawing under way (skipped when throttled, unless forced). */
+  put(source: BundleSource, options: { force?: boolean } = {}): void {
+    if (!this.#display) return;
+    if (!options.force && this.#shown && this.#now() - this.#last < this.#interval) return;
+    this.#last = this.#now();
+    const waiting = this.#pending !== undefined;
+    this.#pending = source;
+    if (waiting) return;
+    this.#queue = this.#queue.then(async () => {
+      const next = this.#pending!;
+      this.#pending = undefined;
+      try {
+        const bundle = typeof next === "function" ? await next() : next;
+        const update = this.#shown;
+        this.#shown = true;
+        await this.#display!(bundle, { raw: true, display_id: this.id, update });
+      } catch (error) {
+        this.#error ??= error;
+      }
+    });
+  }
+
+  /** Resolves once every put so far is shown; rejects with the first error met. */
+  async flush(): Promise<void> {
+    await this.#queue;
+    if (this.#error !== undefined) throw this.#error;
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * A progress bar bundle: `line` as plain text, and as HTML after a `<progress>` bar of
+ * `done`/`total`, with `details` (e.g. the running trials) listed under it.
+ *
+ * @example
+ * ```ts
+ * progressBarBundle(3, 23, "baseline: pass 3/23");
+ * // { "text/plain": "baseline: pass 3/23", "text/html": "<div …><progress value=\"3\" max=\"23\" …" }
+ * ```
+ */
+export function progressBarBundle(
+  done: number,
+  total: number,
+  line: string,
+  details: readonly string[] = [],
+): Record<string, string> {
+  const max = Math.max(total, 1);
+  const list = details.map((item) => `<li>${escapeHtml(item)}</li>`).join("");
+  const html = `<div style="font-family: monospace">` +
+    `<progress value="${Math.min(done, max)}" max="${max}" style="width: 16em"></progress> ` +
+    escapeHtml(line) + (list ? `<ul style="margin: 0.2em 0">${list}</ul>` : "") + `</div>`;
+  return { "text/plain": line, "text/html": html };
+}

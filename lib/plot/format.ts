@@ -1,0 +1,161 @@
+/**
+ * Numbers as figures print them: three significant digits, powers of ten as `×10⁵`, a true
+ * minus sign; the same for axis tick labels (as a Vega expression) and for legend orders that
+ * follow values, not spelling.
+ *
+ * @module
+ */
+
+const SUPERSCRIPT: Record<string, string> = {
+  "0": "⁰",
+  "1": "¹",
+  "2": "²",
+  "3": "³",
+  "4": "⁴",
+  "5": "⁵",
+  "6": "⁶",
+  "7": "⁷",
+  "8": "⁸",
+  "9": "⁹",
+  "-": "⁻",
+};
+
+/**
+ * An integer as superscript digits: `-13` → `⁻¹³`.
+ *
+ * @example
+ * ```ts
+ * superscript(-13); // "⁻¹³"
+ * ```
+ */
+export function superscript(exponent: number): string {
+  return String(exponent).replace(/[-0-9]/g, (c) => SUPERSCRIPT[c]);
+}
+
+function trimZeros(text: string): string {
+  return text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
+}
+
+/**
+ * A number at `digits` significant digits (default 3) as a figure prints it: plain between
+ * 0.001 and 10⁴ (`0.0561`, `478`, `2140`), else `1.83×10⁻¹³`; negatives with `−`.
+ *
+ * @example
+ * ```ts
+ * formatNumber(1.831e-13); // "1.83×10⁻¹³"
+ * formatNumber(477.83); // "478"
+ * formatNumber(-0.35123); // "−0.351"
+ * ```
+ */
+export function formatNumber(value: number, digits = 3): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return "0";
+  const sign = value < 0 ? "−" : "";
+  const size = Math.abs(value);
+  if (size >= 1e4 || size < 1e-3) {
+    const [mantissa, exponent] = size.toExponential(digits - 1).split("e");
+    const m = trimZeros(mantissa);
+    return `${sign}${m === "1" ? "" : `${m}×`}10${superscript(Number(exponent))}`;
+  }
+  const rounded = Number(size.toPrecision(digits));
+  return sign + (rounded >= 10 ** (digits - 1)
+    ? String(Math.round(rounded))
+    : trimZeros(rounded.toPrecision(digits)));
+}
+
+/**
+ * A Vega expression for tick labels in powers of ten: `10⁹`, `2×10⁹`, `5×10⁹` (for log axes of
+ * FLOPs, parameters or tokens); ticks at other multiples stay unlabelled. Use as
+ * `axis: { labelExpr: POWER_OF_TEN_LABELS }`.
+ *
+ * @example
+ * ```ts
+ * const x = { field: "flops", type: "quantitative", axis: { labelExpr: POWER_OF_TEN_LABELS } };
+ * ```
+ */
+export const POWER_OF_TEN_LABELS: string = (() => {
+  let expr = "replace(replace(format(datum.value, '.1~e'), /^1e/, '10^'), /^([0-9.]+)e/, '$1×10^')";
+  expr = `replace(${expr}, /\\^\\+?/, '^')`;
+  for (const [digit, sup] of Object.entries(SUPERSCRIPT)) {
+    const pattern = digit === "-" ? "\\^(.*)-" : `\\^([^${digit}]*)${digit}`;
+    // Each pass turns one occurrence of the digit after the caret into its superscript; two
+    // passes cover exponents with a repeated digit (10¹¹).
+    expr = `replace(replace(${expr}, /${pattern}/, '^$1${sup}'), /${pattern}/, '^$1${sup}')`;
+  }
+  const label = `replace(${expr}, /\\^/, '')`;
+  return `test(/^[125](e|$)/, format(datum.value, '.1~e')) ? ${label} : ''`;
+})();
+
+/**
+ * A Vega expression for percent tick labels on a log axis: `0.01%`, `0.02%`, `0.05%`, `0.1%`;
+ * ticks at other multiples stay unlabelled.
+ *
+ * @example
+ * ```ts
+ * const y = { field: "error", type: "quantitative", axis: { labelExpr: PERCENT_LOG_LABELS } };
+ * ```
+ */
+export const PERCENT_LOG_LABELS =
+  "test(/^[125](e|$)/, format(datum.value, '.1~e')) ? format(datum.value, '~g') + '%' : ''";
+
+/**
+ * Tick values 1, 2 and 5 times powers of ten that fall within `[low, high]` (both positive),
+ * for log axes whose grid should follow their labels.
+ *
+ * @example
+ * ```ts
+ * logTicks(0.03, 12); // [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]
+ * ```
+ */
+export function logTicks(low: number, high: number): number[] {
+  if (!(low > 0 && high >= low)) throw new RangeError(`log ticks need 0 < low ≤ high, got ${low}, ${high}`);
+  const ticks: number[] = [];
+  for (let e = Math.floor(Math.log10(low)); e <= Math.ceil(Math.log10(high)); e++) {
+    for (const m of [1, 2, 5]) {
+      const value = Number((m * 10 ** e).toPrecision(12));
+      if (value >= low && value <= high) ticks.push(value);
+    }
+  }
+  return ticks;
+}
+
+const COLLATOR = new Intl.Collator("en", { numeric: true });
+
+/**
+ * Distinct labels in natural order (numbers inside them compared as numbers: `1×8` before
+ * `1×32`, `N = 888` before `N = 3312`).
+ *
+ * @example
+ * ```ts
+ * naturalOrder(["1×32", "1×8", "2×16"]); // ["1×8", "1×32", "2×16"]
+ * ```
+ */
+export function naturalOrder(labels: Iterable<string>): string[] {
+  return [...new Set(labels)].sort(COLLATOR.compare);
+}
+
+/**
+ * Labels ordered by a number each belongs to (e.g. budgets by FLOPs), distinct, ascending.
+ *
+ * @example
+ * ```ts
+ * orderByValue([["1.3×10¹⁰", 1.3e10], ["2×10⁹", 2e9]]); // ["2×10⁹", "1.3×10¹⁰"]
+ * ```
+ */
+export function orderByValue(pairs: Iterable<readonly [string, number]>): string[] {
+  const first = new Map<string, number>();
+  for (const [label, value] of pairs) if (!first.has(label)) first.set(label, value);
+  return [...first.entries()].sort((a, b) => a[1] - b[1]).map(([label]) => label);
+}
+
+/**
+ * A count (parameters, tokens, digits) in full with thousands separators: `39,520`.
+ *
+ * @example
+ * ```ts
+ * formatCount(39520); // "39,520"
+ * ```
+ */
+export function formatCount(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
