@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { formatNumber, POWER_OF_TEN_LABELS } from "../plot/format.ts";
+import { formatNumber, scientificLabels } from "../plot/format.ts";
 import { BOTTOM_LEGEND, LOG_SCALE, logSpaced, type PlotSpec, topLevelSpec } from "../plot/spec.ts";
 import { bootstrapBand } from "./bands.ts";
 import { ablationLabel } from "./labels.ts";
@@ -177,7 +177,13 @@ function multiplierSpec(rows: ComputeMultiplier[], baseline: string): PlotSpec {
     label: ablationLabel(r.variant),
     text: `${formatNumber(r.multiplier)}× [${formatNumber(r.lower)}, ${formatNumber(r.upper)}]`,
   }));
-  const y = { field: "label", type: "nominal", sort: order.slice(1), title: null };
+  const y = {
+    field: "label",
+    type: "nominal",
+    sort: order.slice(1),
+    title: null,
+    axis: { labelLimit: 0 },
+  };
   const x = (field: string) => ({
     field,
     type: "quantitative",
@@ -219,11 +225,11 @@ function multiplierSpec(rows: ComputeMultiplier[], baseline: string): PlotSpec {
       },
       {
         data: { values },
-        mark: { type: "text", align: "left", dx: 8, fontSize: 11, color: "#333" },
-        encoding: { y, x: x("upper"), text: { field: "text" } },
+        mark: { type: "text", align: "center", baseline: "bottom", dy: -9, fontSize: 11 },
+        encoding: { y, x: x("multiplier"), text: { field: "text" }, color: { value: "#333" } },
       },
     ],
-  }, { width: 440, height: 42 * rows.length + 20 });
+  }, { width: 420, height: 52 * rows.length + 20 });
 }
 
 /** Geometric-mean loss per (variant, budget) with each variant's shared-slope line and band. */
@@ -290,7 +296,7 @@ function lossVsComputeSpec(
     type: "quantitative",
     scale: LOG_SCALE,
     title: "compute C (FLOPs)",
-    axis: { labelExpr: POWER_OF_TEN_LABELS, values: budgets },
+    axis: { labelExpr: scientificLabels(3), values: budgets },
   };
   const y = (field: string) => ({
     field,
@@ -302,8 +308,10 @@ function lossVsComputeSpec(
   return topLevelSpec({
     title: {
       text: "Loss against compute per variant",
-      subtitle: "points: geometric mean over seeds; lines: log L = c − k·log C, k shared with " +
-        "the baseline; bands: 95% bootstrap over seeds",
+      subtitle: [
+        "points: geometric mean over seeds; lines: log L = c − k·log C with k shared with the",
+        "baseline (each variant fitted with it); bands: 95% bootstrap over seeds",
+      ],
     },
     layer: [
       {

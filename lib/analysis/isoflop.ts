@@ -136,6 +136,7 @@ export async function analyzeIsoFlop(dir: string): Promise<AnalysisReport> {
       "isoflop",
       isoFlopFigureSpec(result, [], {
         title: "GPT IsoFLOP profiles and the compute-optimal frontier",
+        lossTitle: "held-out loss (nats/token)",
         bands: boot ? { n: lawBand("n"), d: lawBand("d") } : undefined,
         intervals: boot ? { a: interval("a")!, b: interval("b")! } : undefined,
       }),

@@ -261,5 +261,5 @@ export function errorPanelsSpec(
     bounds: "flush",
     spacing: 70,
     hconcat: options.panels.map(panel),
-  } as PlotSpec;
+  } as unknown as PlotSpec;
 }

@@ -38,7 +38,8 @@ function trimZeros(text: string): string {
 
 /**
  * A number at `digits` significant digits (default 3) as a figure prints it: plain between
- * 0.001 and 10⁴ (`0.0561`, `478`, `2140`), else `1.83×10⁻¹³`; negatives with `−`.
+ * 0.001 and 10⁴ (`0.0561`, `2.30`, `478`, `2140`), else `1.83×10⁻¹³` (a mantissa of 1 or with
+ * trailing zeros shortened: `10⁵`, `2×10⁹`); negatives with `−`.
  *
  * @example
  * ```ts
@@ -60,7 +61,33 @@ export function formatNumber(value: number, digits = 3): string {
   const rounded = Number(size.toPrecision(digits));
   return sign + (rounded >= 10 ** (digits - 1)
     ? String(Math.round(rounded))
-    : trimZeros(rounded.toPrecision(digits)));
+    : rounded.toPrecision(digits));
+}
+
+/** A Vega test: is the tick 1, 2 or 5 times a power of ten? */
+const MAJOR_TICK = "test(/^[125](e|$)/, format(datum.value, '.1~e'))";
+
+/**
+ * A Vega expression writing `datum.value` as {@link formatNumber} does past 10⁴ (`2×10⁹`,
+ * `1.07×10¹⁰`), at `digits` significant digits.
+ *
+ * @example
+ * ```ts
+ * const x = { field: "budget", type: "quantitative", axis: { labelExpr: scientificLabels(3) } };
+ * ```
+ */
+export function scientificLabels(digits: number): string {
+  const spec = `.${digits - 1}~e`;
+  let expr =
+    `replace(replace(format(datum.value, '${spec}'), /^1e/, '10^'), /^([0-9.]+)e/, '$1×10^')`;
+  expr = `replace(${expr}, /\\^\\+?/, '^')`;
+  for (const [digit, sup] of Object.entries(SUPERSCRIPT)) {
+    const pattern = digit === "-" ? "\\^(.*)-" : `\\^([^${digit}]*)${digit}`;
+    // Each pass turns one occurrence of the digit after the caret into its superscript; two
+    // passes cover exponents with a repeated digit (10¹¹).
+    expr = `replace(replace(${expr}, /${pattern}/, '^$1${sup}'), /${pattern}/, '^$1${sup}')`;
+  }
+  return `replace(${expr}, /\\^/, '')`;
 }
 
 /**
@@ -73,18 +100,22 @@ export function formatNumber(value: number, digits = 3): string {
  * const x = { field: "flops", type: "quantitative", axis: { labelExpr: POWER_OF_TEN_LABELS } };
  * ```
  */
-export const POWER_OF_TEN_LABELS: string = (() => {
-  let expr = "replace(replace(format(datum.value, '.1~e'), /^1e/, '10^'), /^([0-9.]+)e/, '$1×10^')";
-  expr = `replace(${expr}, /\\^\\+?/, '^')`;
-  for (const [digit, sup] of Object.entries(SUPERSCRIPT)) {
-    const pattern = digit === "-" ? "\\^(.*)-" : `\\^([^${digit}]*)${digit}`;
-    // Each pass turns one occurrence of the digit after the caret into its superscript; two
-    // passes cover exponents with a repeated digit (10¹¹).
-    expr = `replace(replace(${expr}, /${pattern}/, '^$1${sup}'), /${pattern}/, '^$1${sup}')`;
-  }
-  const label = `replace(${expr}, /\\^/, '')`;
-  return `test(/^[125](e|$)/, format(datum.value, '.1~e')) ? ${label} : ''`;
-})();
+export const POWER_OF_TEN_LABELS = `${MAJOR_TICK} ? ${scientificLabels(2)} : ''`;
+
+/**
+ * Axis properties for a log axis of powers of ten: {@link POWER_OF_TEN_LABELS}, grid lines only
+ * at the labelled ticks (1, 2 and 5 times a power of ten), unlabelled ticks kept short.
+ *
+ * @example
+ * ```ts
+ * const x = { field: "n", type: "quantitative", scale: { type: "log" }, axis: POWER_OF_TEN_AXIS };
+ * ```
+ */
+export const POWER_OF_TEN_AXIS = {
+  labelExpr: POWER_OF_TEN_LABELS,
+  gridOpacity: { condition: { test: MAJOR_TICK, value: 1 }, value: 0 },
+  tickSize: { condition: { test: MAJOR_TICK, value: 5 }, value: 3 },
+} as const;
 
 /**
  * A Vega expression for percent tick labels on a log axis: `0.01%`, `0.02%`, `0.05%`, `0.1%`;
@@ -95,8 +126,7 @@ export const POWER_OF_TEN_LABELS: string = (() => {
  * const y = { field: "error", type: "quantitative", axis: { labelExpr: PERCENT_LOG_LABELS } };
  * ```
  */
-export const PERCENT_LOG_LABELS =
-  "test(/^[125](e|$)/, format(datum.value, '.1~e')) ? format(datum.value, '~g') + '%' : ''";
+export const PERCENT_LOG_LABELS = `${MAJOR_TICK} ? format(datum.value, '~g') + '%' : ''`;
 
 /**
  * Tick values 1, 2 and 5 times powers of ten that fall within `[low, high]` (both positive),

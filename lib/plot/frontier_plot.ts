@@ -6,7 +6,7 @@
  */
 
 import type { ComputeOptimalLaw } from "../scaling/compute_optimal.ts";
-import { formatNumber, POWER_OF_TEN_LABELS } from "./format.ts";
+import { formatNumber, POWER_OF_TEN_AXIS } from "./format.ts";
 import {
   type BandRow,
   BOTTOM_LEGEND,
@@ -110,14 +110,16 @@ export function computeOptimalFrontierSpec(
     type: "quantitative",
     title: "compute C (FLOPs)",
     scale: LOG_SCALE,
-    axis: { labelExpr: POWER_OF_TEN_LABELS },
+    axis: POWER_OF_TEN_AXIS,
   };
+  // The axis follows the lines and optima; a band wider than that is clipped at the frame.
+  const shown = [...lines, ...points].map((row) => row.value);
   const y = (field: string) => ({
     field,
     type: "quantitative",
     title: quantity === "n" ? "optimal parameters N_opt" : "optimal tokens D_opt",
-    scale: LOG_SCALE,
-    axis: { labelExpr: POWER_OF_TEN_LABELS },
+    scale: { ...LOG_SCALE, domain: [Math.min(...shown) / 3, Math.max(...shown) * 3] },
+    axis: POWER_OF_TEN_AXIS,
   });
   const color = {
     field: "estimate",
@@ -130,7 +132,7 @@ export function computeOptimalFrontierSpec(
   if (bands.length > 0) {
     layer.push({
       data: { values: bands },
-      mark: { type: "area", opacity: 0.16 },
+      mark: { type: "area", opacity: 0.16, clip: true },
       encoding: { x, y: y("lower"), y2: { field: "upper" }, color, tooltip: null },
     });
   }

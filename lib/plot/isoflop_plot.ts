@@ -6,7 +6,7 @@
  */
 
 import type { IsoFlopResult } from "../scaling/isoflop.ts";
-import { formatNumber, POWER_OF_TEN_LABELS } from "./format.ts";
+import { formatNumber, POWER_OF_TEN_AXIS } from "./format.ts";
 import { computeOptimalFrontierSpec, type FrontierSeries } from "./frontier_plot.ts";
 import {
   concatPlots,
@@ -73,7 +73,7 @@ export function isoFlopSpec(result: IsoFlopResult, options: IsoFlopPlotOptions =
     type: "quantitative",
     title: options.xTitle ?? "parameters N",
     scale: LOG_SCALE,
-    axis: { labelExpr: POWER_OF_TEN_LABELS },
+    axis: POWER_OF_TEN_AXIS,
   };
   const y = {
     field: "loss",
@@ -135,12 +135,17 @@ export function isoFlopSpec(result: IsoFlopResult, options: IsoFlopPlotOptions =
 export function isoFlopFigureSpec(
   result: IsoFlopResult,
   others: readonly FrontierSeries[] = [],
-  options: { title?: string; bands?: FrontierSeries["bands"]; intervals?: FrontierSeries["intervals"] } =
-    {},
+  options: {
+    title?: string;
+    /** Y title of the profiles (default `"loss"`). */
+    lossTitle?: string;
+    bands?: FrontierSeries["bands"];
+    intervals?: FrontierSeries["intervals"];
+  } = {},
 ): PlotSpec {
   const series: FrontierSeries[] = [
     {
-      label: "approach 2 (IsoFLOP minima)",
+      label: "approach 2",
       law: result.law,
       points: result.profiles.map((p) => ({ flops: p.flops, n: p.nOpt, d: p.dOpt })),
       bands: options.bands,
@@ -148,9 +153,14 @@ export function isoFlopFigureSpec(
     },
     ...others,
   ];
-  const panel = { width: 270, height: 230 };
+  const panel = { width: 250, height: 220 };
   return concatPlots([
-    isoFlopSpec(result, { width: 600, height: 260, title: "IsoFLOP profiles" }),
+    isoFlopSpec(result, {
+      width: 540,
+      height: 250,
+      title: "IsoFLOP profiles",
+      yTitle: options.lossTitle,
+    }),
     concatPlots([
       computeOptimalFrontierSpec(series, { ...panel, quantity: "n", title: "optimal model size" }),
       computeOptimalFrontierSpec(series, { ...panel, quantity: "d", title: "optimal training tokens" }),

@@ -32,7 +32,11 @@ export {
   formatNumber,
   naturalOrder,
   orderByValue,
+  PERCENT_LOG_LABELS,
+  logTicks,
+  POWER_OF_TEN_AXIS,
   POWER_OF_TEN_LABELS,
+  scientificLabels,
   superscript,
 } from "./format.ts";
 export {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { naturalOrder, POWER_OF_TEN_LABELS } from "./format.ts";
+import { naturalOrder, POWER_OF_TEN_AXIS, POWER_OF_TEN_LABELS } from "./format.ts";
 import {
   type BandRow,
   BOTTOM_LEGEND,
@@ -100,7 +100,9 @@ function seriesLabels(
 ): string | undefined {
   if (perSeries.size === 0) return undefined;
   const cases = order.map((value) =>
-    perSeries.has(value) ? `${JSON.stringify(value)}: ${JSON.stringify(perSeries.get(value))}` : ""
+    perSeries.has(value)
+      ? `${JSON.stringify(value)}: ${JSON.stringify(`${value}: ${perSeries.get(value)}`)}`
+      : ""
   ).filter((entry) => entry !== "");
   return `{${cases.join(", ")}}[datum.value] || datum.label`;
 }
@@ -130,7 +132,7 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
     type: "quantitative",
     title: options.xTitle ?? x,
     scale: LOG_SCALE,
-    axis: options.xFormat ? { format: options.xFormat } : { labelExpr: POWER_OF_TEN_LABELS },
+    axis: options.xFormat ? { format: options.xFormat } : POWER_OF_TEN_AXIS,
   };
   const yEncoding = (field: string) => ({
     field,

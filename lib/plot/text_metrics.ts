@@ -8,7 +8,7 @@
  * @module
  */
 
-import { textMetrics } from "vega";
+import * as vega from "vega";
 
 /** Advance widths of one TrueType font, in em. */
 export interface FontAdvances {
@@ -112,7 +112,10 @@ interface TextItem {
  * ```
  */
 export function useFontMetrics(regular: FontAdvances, bold: FontAdvances): void {
-  const metrics = textMetrics as unknown as { width: (item: TextItem, text: unknown) => number };
+  // Exported by vega (from vega-scenegraph) though its type declarations omit it.
+  const metrics = (vega as unknown as {
+    textMetrics: { width: (item: TextItem, text: unknown) => number };
+  }).textMetrics;
   metrics.width = (item, text) => {
     const value = text == null ? "" : String(text).trim();
     const size = item.fontSize ?? 11;

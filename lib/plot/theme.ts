@@ -47,7 +47,7 @@ const DEFAULT_CONFIG = {
   font: PLOT_FONT,
   background: "white",
   range: { category: TABLEAU10 },
-  legend: { labelLimit: 0, titleLimit: 0, labelFontSize: 11, titleFontSize: 11 },
+  legend: { labelLimit: 0, titleLimit: 0, labelFontSize: 11, titleFontSize: 11, symbolOpacity: 1 },
   axis: { titleFontWeight: "normal", labelFontSize: 11, titleFontSize: 12 },
   header: { labelFontSize: 12, titleFontWeight: "normal" },
   title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: "#555" },
