@@ -161,7 +161,7 @@ export function validationCurvesSpec(
     order: labelsByValue(records, grouping.label, grouping.order),
     sequential: grouping.sequential,
     ...(grouping.panel
-      ? { facet: { field: "panel", order: panelOrder, columns: Math.min(panelOrder!.length, 3) } }
+      ? { facet: { field: "panel", order: panelOrder, columns: panelOrder!.length === 4 ? 2 : 3 } }
       : {}),
     xTitle: "training tokens",
     yTitle: "held-out loss (nats/token)",

@@ -75,7 +75,7 @@ export interface ScalingPlotOptions extends PlotLayout {
   color?: PointColor;
   /** Fitted laws drawn as lines. */
   laws?: readonly FittedCurve[];
-  /** Title of the line-style legend (default `"fit (shaded: 95% bootstrap band)"`). */
+  /** Title of the line-style legend (default `"fit"`, saying what the shading is when shaded). */
   lawTitle?: string;
   /** Log y axis (default true). */
   logY?: boolean;
@@ -153,13 +153,15 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
         `which no point has; series: ${pointSeries.join(", ") || "none"}`,
     );
   }
-  const ownLaws = laws.filter((law) => law.series === undefined);
+  const ownLaws = gradient ? [] : laws.filter((law) => law.series === undefined);
   // Points with no series take the colour of a single law of their own.
   const pointsFollowLaw = !color && ownLaws.length === 1 ? ownLaws[0].label : undefined;
   const labelCount = new Map<string, number>();
   for (const law of laws) labelCount.set(law.label, (labelCount.get(law.label) ?? 0) + 1);
+  // Laws named in the line-style legend: shared or dashed ones, and every law when the points'
+  // colour is a gradient (no colour entry to carry an equation).
   const styled = laws.filter((law) =>
-    law.series !== undefined && (law.dashed || labelCount.get(law.label)! > 1)
+    gradient || (law.series !== undefined && (law.dashed || labelCount.get(law.label)! > 1))
   );
   const styles = [...new Set(styled.map((law) => law.label))];
   const perSeries = new Map(
@@ -248,7 +250,7 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
   const strokeDash = {
     field: STYLE,
     type: "nominal",
-    title: options.lawTitle ?? "fit (shaded: 95% bootstrap band)",
+    title: options.lawTitle ?? (bandRows.length > 0 ? "fit (shaded: 95% bootstrap band)" : "fit"),
     scale: {
       domain: styles,
       range: styles.map((label, k) =>

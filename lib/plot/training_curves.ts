@@ -99,7 +99,7 @@ export function trainingCurvesSpec(
   if (!facet) return topLevelSpec({ data: { values: rows }, mark, encoding }, options);
   const panels = facet.order ?? naturalOrder(rows.map((row) => String(row[facet.field])));
   const columns = facet.columns ?? panels.length;
-  const width = options.width ?? Math.max(150, Math.round(640 / columns) - 30);
+  const width = options.width ?? Math.max(150, Math.round(560 / columns) - 30);
   const height = options.height ?? (panels.length > columns ? 200 : 260);
   const { width: _w, height: _h, ...top } = topLevelSpec({}, options) as unknown as Record<
     string,
