@@ -282,7 +282,10 @@ function lossVsComputeSpec(
     const band = bootstrapBand(pool.length, range, (idx) => {
       const sample = Array.from(idx, (i) => pool[i]);
       const own = sample.filter((r) => r.variant === variant);
-      return lineOf([variant === baseline ? own : sample.filter((r) => r.variant === baseline), own]);
+      return lineOf([
+        variant === baseline ? own : sample.filter((r) => r.variant === baseline),
+        own,
+      ]);
     }, { resamples: 1000, seed: k, strata: [...strata.values()] });
     return (band ?? []).map((row) => ({
       label: ablationLabel(variant),

@@ -52,7 +52,11 @@ export function bootstrapBand(
   const all = Int32Array.from({ length: pointCount }, (_, i) => i);
   try {
     const { intervals } = bootstrapIntervals(pointCount, curveAt(all), curveAt, options);
-    return xs.map((x, k) => ({ x, lower: intervals[`y${k}`].lower, upper: intervals[`y${k}`].upper }));
+    return xs.map((x, k) => ({
+      x,
+      lower: intervals[`y${k}`].lower,
+      upper: intervals[`y${k}`].upper,
+    }));
   } catch (error) {
     if (error instanceof BootstrapFailure) return undefined;
     throw error;

@@ -7,7 +7,7 @@
  */
 import { readRunFiles } from "../lecun/report.ts";
 import type { RunResult } from "../lecun/run.ts";
-import { errorPanelsSpec, type ErrorPanelRow } from "../plot/error_plot.ts";
+import { type ErrorPanelRow, errorPanelsSpec } from "../plot/error_plot.ts";
 import { formatCount } from "../plot/format.ts";
 import type { PlotSpec } from "../plot/spec.ts";
 import { writePlot } from "./common.ts";

@@ -60,8 +60,7 @@ export async function analyzeLecunScaling(dir: string): Promise<AnalysisReport> 
     group: groupOf(r),
     net: label(r),
   }));
-  const byWidth = (r: TrialRecord) =>
-    configNumber(r, "width") * 1e6 + configNumber(r, "passes");
+  const byWidth = (r: TrialRecord) => configNumber(r, "width") * 1e6 + configNumber(r, "passes");
   const groups = orderByValue(ok.map((r) => [groupOf(r), byWidth(r)] as const));
   const nets = orderByValue(ok.map((r) => [label(r), byWidth(r)] as const));
   const netOf = new Map(points.map((p) => [p.group, p.net]));
@@ -111,7 +110,9 @@ export async function analyzeLecunScaling(dir: string): Promise<AnalysisReport> 
     }))
   ).filter((row) => row.pass > 0);
   const digitOrder = orderByValue(
-    ok.map((r) => [`D = ${formatCount(configNumber(r, "train_size"))}`, configNumber(r, "train_size")] as const),
+    ok.map((r) =>
+      [`D = ${formatCount(configNumber(r, "train_size"))}`, configNumber(r, "train_size")] as const
+    ),
   );
   const bandOf = (group: string, fit: { params: { a: number; b: number; c: number } }) => {
     const mine = medians.filter((p) => p.group === group);

@@ -64,13 +64,17 @@ export interface LiveDisplayOptions {
   existing?: boolean;
 }
 
-/** What a {@link LiveDisplay} shows: a bundle, or a function making one when its turn comes. */
-export type BundleSource = MimeBundle | (() => MimeBundle | Promise<MimeBundle>);
+/**
+ * What a {@link LiveDisplay} shows: a bundle, or a function making one when its turn comes
+ * (returning undefined when there is nothing new to show).
+ */
+export type BundleSource =
+  | MimeBundle
+  | (() => MimeBundle | undefined | Promise<MimeBundle | undefined>);
 
 /**
  * One notebook output, added by the first {@link LiveDisplay.put} and replaced in place by later
- * ones, in call order. Puts within `intervalMs` of the last shown one are skipped unless forced;
- * a put made while an earlier one is still being drawn replaces it if it has not started.
+ * ones, in call order. Puts within `intervalMs` of the last one shown are skipped unless forced.
  *
  * @example
  * ```ts
@@ -88,9 +92,8 @@ export class LiveDisplay {
   readonly #display?: BundleDisplay;
   readonly #interval: number;
   readonly #now: () => number;
-  #shown = false;
+  #shown: boolean;
   #last = -Infinity;
-  #pending: BundleSource | undefined;
   #queue: Promise<void> = Promise.resolve();
   #error: unknown;
 
@@ -103,22 +106,21 @@ export class LiveDisplay {
     this.#shown = options.existing ?? false;
   }
 
-  /** Shows `source` now or after the drawing under way (skipped when throttled, unless forced). */
+  /** Shows `source` after what is being shown (skipped when throttled, unless forced). */
   put(source: BundleSource, options: { force?: boolean } = {}): void {
-    if (!this.#display) return;
-    if (!options.force && this.#shown && this.#now() - this.#last < this.#interval) return;
+    const display = this.#display;
+    if (!display) return;
+    if (!options.force && this.#last > -Infinity && this.#now() - this.#last < this.#interval) {
+      return;
+    }
     this.#last = this.#now();
-    const waiting = this.#pending !== undefined;
-    this.#pending = source;
-    if (waiting) return;
     this.#queue = this.#queue.then(async () => {
-      const next = this.#pending!;
-      this.#pending = undefined;
       try {
-        const bundle = typeof next === "function" ? await next() : next;
+        const bundle = typeof source === "function" ? await source() : source;
+        if (bundle === undefined) return;
         const update = this.#shown;
         this.#shown = true;
-        await this.#display!(bundle, { raw: true, display_id: this.id, update });
+        await display(bundle, { raw: true, display_id: this.id, update });
       } catch (error) {
         this.#error ??= error;
       }

@@ -114,11 +114,17 @@ export function livePlot<Row>(
     display: options.display ?? notebookDisplay() ?? consoleDisplay,
     id: options.id,
   });
+  let drawn = 0;
   return {
     rows,
     push(...more) {
       rows.push(...more);
-      output.put(() => showBundle(build([...rows])), { force: true });
+      // Each redraw takes every row pushed by then; one that finds nothing new is skipped.
+      output.put(async () => {
+        if (drawn === rows.length) return undefined;
+        drawn = rows.length;
+        return await showBundle(build([...rows]));
+      }, { force: true });
     },
     flush: () => output.flush(),
   };

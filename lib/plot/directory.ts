@@ -126,7 +126,9 @@ export async function renderPlotDirectory(
     throw new Error(`no plot specs (*${PLOT_SPEC_SUFFIX}) found under ${dir}`);
   }
   const rendered: RenderedPlotFiles[] = [];
-  for (const spec of specs) rendered.push(await renderPlotFile(spec, { ...options, dataRoot: trimmed }));
+  for (const spec of specs) {
+    rendered.push(await renderPlotFile(spec, { ...options, dataRoot: trimmed }));
+  }
   return rendered;
 }
 

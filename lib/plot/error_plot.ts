@@ -8,7 +8,7 @@
  * @module
  */
 
-import { formatNumber, logTicks, PERCENT_LOG_LABELS } from "./format.ts";
+import { logTicks, PERCENT_LOG_LABELS } from "./format.ts";
 import {
   BOTTOM_LEGEND,
   type PlotLayout,
@@ -256,7 +256,7 @@ export function errorPanelsSpec(
     title: {
       text: text ?? "error per pass",
       subtitle: `lines: mean over seeds; bands: ${options.bandLabel ?? "min–max over seeds"}; ` +
-        `0 misses and errors under ${formatNumber(floor)}% drawn on the dotted floor`,
+        `0 misses and errors under ${floor}% drawn on the dotted floor`,
     },
     bounds: "flush",
     spacing: 70,

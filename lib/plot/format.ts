@@ -59,9 +59,8 @@ export function formatNumber(value: number, digits = 3): string {
     return `${sign}${m === "1" ? "" : `${m}×`}10${superscript(Number(exponent))}`;
   }
   const rounded = Number(size.toPrecision(digits));
-  return sign + (rounded >= 10 ** (digits - 1)
-    ? String(Math.round(rounded))
-    : rounded.toPrecision(digits));
+  return sign +
+    (rounded >= 10 ** (digits - 1) ? String(Math.round(rounded)) : rounded.toPrecision(digits));
 }
 
 /** A Vega test: is the tick 1, 2 or 5 times a power of ten? */
@@ -138,7 +137,9 @@ export const PERCENT_LOG_LABELS = `${MAJOR_TICK} ? format(datum.value, '~g') + '
  * ```
  */
 export function logTicks(low: number, high: number): number[] {
-  if (!(low > 0 && high >= low)) throw new RangeError(`log ticks need 0 < low ≤ high, got ${low}, ${high}`);
+  if (!(low > 0 && high >= low)) {
+    throw new RangeError(`log ticks need 0 < low ≤ high, got ${low}, ${high}`);
+  }
   const ticks: number[] = [];
   for (let e = Math.floor(Math.log10(low)); e <= Math.ceil(Math.log10(high)); e++) {
     for (const m of [1, 2, 5]) {
@@ -153,7 +154,7 @@ const COLLATOR = new Intl.Collator("en", { numeric: true });
 
 /**
  * Distinct labels in natural order (numbers inside them compared as numbers: `1×8` before
- * `1×32`, `N = 888` before `N = 3312`).
+ * `1×32`, `N = 888` before `N = 3,312`).
  *
  * @example
  * ```ts
@@ -161,7 +162,9 @@ const COLLATOR = new Intl.Collator("en", { numeric: true });
  * ```
  */
 export function naturalOrder(labels: Iterable<string>): string[] {
-  return [...new Set(labels)].sort(COLLATOR.compare);
+  // Thousands separators would split a number in two ("3,312" as 3 then 312).
+  const key = (label: string) => label.replace(/(?<=\d),(?=\d{3}(?!\d))/g, "");
+  return [...new Set(labels)].sort((a, b) => COLLATOR.compare(key(a), key(b)));
 }
 
 /**

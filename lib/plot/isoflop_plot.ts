@@ -163,7 +163,11 @@ export function isoFlopFigureSpec(
     }),
     concatPlots([
       computeOptimalFrontierSpec(series, { ...panel, quantity: "n", title: "optimal model size" }),
-      computeOptimalFrontierSpec(series, { ...panel, quantity: "d", title: "optimal training tokens" }),
+      computeOptimalFrontierSpec(series, {
+        ...panel,
+        quantity: "d",
+        title: "optimal training tokens",
+      }),
     ]),
   ], { direction: "vertical", title: options.title });
 }

@@ -173,7 +173,9 @@ export function readMarks(svg: string): SvgMarks {
       group: parent.group,
       guide: parent.guide,
     };
-    const mark = tag === "g" ? (attrs.class ?? "").match(/^mark-(\w+) role-([\w-]+)\s*(.*)$/) : null;
+    const mark = tag === "g"
+      ? (attrs.class ?? "").match(/^mark-(\w+) role-([\w-]+)\s*(.*)$/)
+      : null;
     if (frame.guide) {
       // Axes, legends and titles hold neither panels nor data marks.
     } else if (mark?.[2] === "mark") {
@@ -230,14 +232,14 @@ export function readMarks(svg: string): SvgMarks {
  */
 export function checkVisibleMarks(svg: string, name: string): string[] {
   const { panels } = readMarks(svg);
-  const drawn = panels.filter((p) => p.items > 0);
-  if (drawn.length === 0) return [`${name}: no data marks drawn (an empty plot)`];
-  return panels.flatMap((panel, k) =>
-    panel.items > 0 && panel.visible === 0
+  if (panels.every((p) => p.items === 0)) return [`${name}: no data marks drawn (an empty plot)`];
+  return panels.flatMap((panel, k) => {
+    const where = panels.length > 1 ? `panel ${k + 1} of ${panels.length}` : "the plot";
+    if (panel.items === 0) return [`${name}: no data marks drawn in ${where}`];
+    return panel.visible === 0
       ? [
-        `${name}: ${panels.length > 1 ? `panel ${k + 1} of ${panels.length}` : "the plot"} ` +
-        `draws ${panel.items} mark items but none is visible inside its data area`,
+        `${name}: ${where} draws ${panel.items} mark items but none is visible inside its data area`,
       ]
-      : []
-  );
+      : [];
+  });
 }

@@ -30,10 +30,10 @@ export { applyTheme, PLOT_FONT, PLOT_THEMES, type PlotTheme, themeConfig } from 
 export {
   formatCount,
   formatNumber,
+  logTicks,
   naturalOrder,
   orderByValue,
   PERCENT_LOG_LABELS,
-  logTicks,
   POWER_OF_TEN_AXIS,
   POWER_OF_TEN_LABELS,
   scientificLabels,
@@ -48,6 +48,8 @@ export {
   type SvgMarks,
 } from "./marks.ts";
 export { resolvePlotData } from "./data.ts";
+export { compactPlotData } from "./compact.ts";
+export { type FontAdvances, fontAdvances, useFontMetrics } from "./text_metrics.ts";
 export { type TrainingCurvesOptions, trainingCurvesSpec } from "./training_curves.ts";
 export {
   type FittedCurve,
@@ -64,21 +66,23 @@ export {
 export {
   computeOptimalFrontierSpec,
   type FrontierPlotOptions,
-  type FrontierSeries,
   frontierRange,
+  type FrontierSeries,
 } from "./frontier_plot.ts";
 export { type AblationBarsOptions, ablationBarsSpec } from "./ablation_plot.ts";
-export { type ErrorVsPassOptions, errorVsPassSpec } from "./error_plot.ts";
+export {
+  type ErrorPanelRow,
+  type ErrorPanelsOptions,
+  errorPanelsSpec,
+  type ErrorVsPassOptions,
+  errorVsPassSpec,
+} from "./error_plot.ts";
 export { type Roof, type RooflineOptions, rooflineSpec } from "./roofline_plot.ts";
 export { type CompiledPlot, compilePlot } from "./compile.ts";
-export {
-  type RenderedPlot,
-  type RenderOptions,
-  renderPlotSvg,
-  svgToPng,
-} from "./render.ts";
+export { type RenderedPlot, type RenderOptions, renderPlotSvg, svgToPng } from "./render.ts";
 export {
   PLOT_SPEC_SUFFIX,
+  type PlotFileOptions,
   type RenderedPlotFiles,
   renderPlotDirectory,
   renderPlotFile,

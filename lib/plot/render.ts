@@ -117,8 +117,12 @@ function restrictedLoader(options: RenderOptions, failures: string[]): Loader {
 
 /** Numbers in SVG geometry rounded to 2 decimals (a hundredth of a pixel): smaller files. */
 function roundGeometry(svg: string): string {
-  return svg.replace(/ (d|transform|points)="([^"]*)"/g, (_, name: string, value: string) =>
-    ` ${name}="${value.replace(/-?\d+\.\d{3,}(?:e-?\d+)?/g, (n) => String(Number(Number(n).toFixed(2))))}"`
+  return svg.replace(
+    / (d|transform|points)="([^"]*)"/g,
+    (_, name: string, value: string) =>
+      ` ${name}="${
+        value.replace(/-?\d+\.\d{3,}(?:e-?\d+)?/g, (n) => String(Number(Number(n).toFixed(2))))
+      }"`,
   );
 }
 
@@ -126,7 +130,9 @@ async function renderOnce(spec: PlotSpec, options: RenderOptions): Promise<Rende
   await loadFonts();
   // Static files carry no ARIA labels (an <img> does not expose them; they double the size).
   const config = (spec as { config?: Record<string, unknown> }).config;
-  const { vega, warnings } = compilePlot({ ...spec, config: { ...config, aria: false } } as PlotSpec);
+  const { vega, warnings } = compilePlot(
+    { ...spec, config: { ...config, aria: false } } as PlotSpec,
+  );
   const failures: string[] = [];
   const runtimeLogger = {
     level: () => runtimeLogger,

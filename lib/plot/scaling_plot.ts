@@ -198,7 +198,10 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
         type: "quantitative",
         title: color!.title ?? color!.field,
         ...(color!.log
-          ? { scale: { type: "log", scheme: "viridis" }, legend: { labelExpr: POWER_OF_TEN_LABELS } }
+          ? {
+            scale: { type: "log", scheme: "viridis" },
+            legend: { labelExpr: POWER_OF_TEN_LABELS },
+          }
           : {}),
       },
     }
@@ -274,10 +277,12 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
       },
     });
   }
-  for (const [subset, dash] of [[laws.filter((law) => !styled.includes(law)), false], [
-    styled,
-    true,
-  ]] as const) {
+  for (
+    const [subset, dash] of [[laws.filter((law) => !styled.includes(law)), false], [
+      styled,
+      true,
+    ]] as const
+  ) {
     if (subset.length === 0) continue;
     layers.push({
       data: { values: curveRows(subset) },

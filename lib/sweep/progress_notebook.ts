@@ -21,7 +21,10 @@ import {
 } from "./progress.ts";
 
 /** The shape of `Deno.jupyter.display` this display needs (injectable for tests). */
-export type DisplayFunction = BundleDisplay;
+export type DisplayFunction = (
+  bundle: Record<string, string>,
+  options: { raw: true; display_id: string; update: boolean },
+) => Promise<void> | void;
 
 /** Updates at most this often, except when the sweep ends. */
 const UPDATE_MS = 250;
@@ -44,8 +47,15 @@ export class NotebookProgress implements ProgressSink {
 
   constructor(display: DisplayFunction, now: () => number = () => performance.now()) {
     this.tracker = new ProgressTracker(now);
+    // Its bundles are text only: plain and HTML.
+    const show: BundleDisplay = (bundle, options) =>
+      display(bundle as Record<string, string>, {
+        raw: true,
+        display_id: options.display_id!,
+        update: options.update ?? false,
+      });
     this.#output = new LiveDisplay({
-      display,
+      display: show,
       id: nextDisplayId("sweep"),
       intervalMs: UPDATE_MS,
       now,
@@ -91,4 +101,6 @@ export class NotebookProgress implements ProgressSink {
  * jupyterDisplay(); // undefined outside a notebook
  * ```
  */
-export const jupyterDisplay: () => DisplayFunction | undefined = notebookDisplay;
+export const jupyterDisplay: () => DisplayFunction | undefined = notebookDisplay as () =>
+  | DisplayFunction
+  | undefined;
