@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { formatNumber, scientificLabels } from "../plot/format.ts";
+import { formatNumber, labelLookup } from "../plot/format.ts";
 import { BOTTOM_LEGEND, LOG_SCALE, logSpaced, type PlotSpec, topLevelSpec } from "../plot/spec.ts";
 import { bootstrapBand } from "./bands.ts";
 import { ablationLabel } from "./labels.ts";
@@ -286,7 +286,7 @@ function lossVsComputeSpec(
         variant === baseline ? own : sample.filter((r) => r.variant === baseline),
         own,
       ]);
-    }, { resamples: 1000, seed: k, strata: [...strata.values()] });
+    }, { resamples: 1000, seed: k, strata: [...strata.values()], samples: 10 });
     return (band ?? []).map((row) => ({
       label: ablationLabel(variant),
       compute: row.x,
@@ -299,7 +299,10 @@ function lossVsComputeSpec(
     type: "quantitative",
     scale: LOG_SCALE,
     title: "compute C (FLOPs)",
-    axis: { labelExpr: scientificLabels(3), values: budgets },
+    axis: {
+      values: budgets,
+      labelExpr: labelLookup(Object.fromEntries(budgets.map((c) => [String(c), formatNumber(c)]))),
+    },
   };
   const y = (field: string) => ({
     field,

@@ -17,12 +17,12 @@ import {
 /** A curve fitted on the points at `indices` (resampled, or every point). */
 export type CurveRefit = (indices: Int32Array) => (x: number) => number;
 
-/** Points on each band (log-spaced in x). */
-const BAND_SAMPLES = 40;
+/** Points on each band by default (log-spaced in x). */
+const BAND_SAMPLES = 24;
 
 /**
- * The pointwise percentile band of `refit`'s curve over `[low, high]` (log-spaced), or
- * undefined when more than half of the refits fail.
+ * The pointwise percentile band of `refit`'s curve over `[low, high]` at `options.samples`
+ * log-spaced points (default 24), or undefined when more than half of the refits fail.
  *
  * @example
  * ```ts
@@ -36,9 +36,9 @@ export function bootstrapBand(
   pointCount: number,
   [low, high]: readonly [number, number],
   refit: CurveRefit,
-  options: BootstrapOptions,
+  options: BootstrapOptions & { samples?: number },
 ): BandRow[] | undefined {
-  const xs = logSpaced(low, high, BAND_SAMPLES);
+  const xs = logSpaced(low, high, options.samples ?? BAND_SAMPLES);
   const curveAt = (indices: Int32Array) => {
     const curve = refit(indices);
     const values: Record<string, number> = {};

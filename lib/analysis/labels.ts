@@ -97,8 +97,15 @@ const LECUN_LABELS: Record<string, string> = {
   modern: "+ ReLU & dropout 0.25 (modern)",
 };
 
-/** The recipe of a LeCun variant: `modern-50k` is the `modern` recipe on more digits. */
-function lecunRecipe(variant: string): string {
+/**
+ * The recipe of a LeCun variant: `modern-50k` is the `modern` recipe on more digits.
+ *
+ * @example
+ * ```ts
+ * lecunRecipe("modern-50k"); // "modern"
+ * ```
+ */
+export function lecunRecipe(variant: string): string {
   return variant.replace(/-50k$/, "");
 }
 

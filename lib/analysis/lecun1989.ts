@@ -11,7 +11,7 @@ import { type ErrorPanelRow, errorPanelsSpec } from "../plot/error_plot.ts";
 import { formatCount } from "../plot/format.ts";
 import type { PlotSpec } from "../plot/spec.ts";
 import { writePlot } from "./common.ts";
-import { lecunRecipeLabel, lecunRecipeRank } from "./labels.ts";
+import { lecunRecipe, lecunRecipeLabel, lecunRecipeRank } from "./labels.ts";
 
 const PANELS = ["train error", "test error"];
 
@@ -26,13 +26,13 @@ const PANELS = ["train error", "test error"];
 export function lecunErrorCurvesSpec(runs: readonly RunResult[]): PlotSpec {
   if (runs.length === 0) throw new RangeError("LeCun error curves: no runs to plot");
   const groups = new Map<string, { color: string; dash: string; runs: RunResult[] }>();
-  const recipeOrder: string[] = [];
+  const recipes: string[] = [];
   const sizes = new Set<number>();
   for (const run of runs) {
-    const color = lecunRecipeLabel(run.config.variant);
-    const dash = `${formatCount(run.config.trainSize)} train digits`;
+    const color = lecunRecipe(run.config.variant);
+    const dash = String(run.config.trainSize);
     sizes.add(run.config.trainSize);
-    if (!recipeOrder.includes(color)) recipeOrder.push(color);
+    if (!recipes.includes(color)) recipes.push(color);
     const key = `${color}|${dash}`;
     const group = groups.get(key) ?? { color, dash, runs: [] };
     group.runs.push(run);
@@ -58,8 +58,9 @@ export function lecunErrorCurvesSpec(runs: readonly RunResult[]): PlotSpec {
   }
   return errorPanelsSpec(rows, {
     panels: PANELS,
-    colors: recipeOrder,
-    dashes: [...sizes].sort((a, b) => a - b).map((n) => `${formatCount(n)} train digits`),
+    colors: recipes.map((key) => ({ key, label: lecunRecipeLabel(key) })),
+    dashes: [...sizes].sort((a, b) => a - b)
+      .map((n) => ({ key: String(n), label: `${formatCount(n)} train digits` })),
     colorTitle: "recipe (each adds to the one above)",
     title: "LeCun 1989 and its modernization ladder: error per pass",
   });

@@ -23,6 +23,7 @@ export {
   additive,
   chinchillaText,
   kaplanEquation,
+  lecunRecipe,
   lecunRecipeLabel,
   lecunRecipeRank,
   powerLawText,

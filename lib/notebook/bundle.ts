@@ -128,7 +128,7 @@ export async function plotBundle(spec: PlotSpec, options: RenderOptions = {}): P
   return {
     [VEGALITE_MIME]: v5,
     "image/svg+xml": svg,
-    "image/png": toBase64(await svgToPng(svg, { scale: 1 })),
+    "image/png": toBase64(await svgToPng(svg, { scale: 1, quantize: true })),
     "text/plain": title === undefined ? "[plot]" : `[plot: ${title}]`,
   };
 }

@@ -10,6 +10,7 @@
 import { read } from "vega";
 import type { Sweep } from "../sweep/define.ts";
 import type { JsonValue } from "../sweep/json.ts";
+import { resolvePlotData } from "../plot/data.ts";
 import type { PlotSpec } from "../plot/spec.ts";
 
 /** The repository root, as a directory path with a trailing slash. */
@@ -56,11 +57,9 @@ async function inlineData(node: unknown, dir: string): Promise<void> {
   if (typeof node !== "object" || node === null) return;
   const spec = node as SpecNode;
   const data = spec.data as { url?: unknown; format?: { type?: string } } | undefined;
-  if (typeof data?.url === "string" && !/^[a-z]+:/i.test(data.url)) {
-    const path = data.url.startsWith("/") ? data.url : `${dir}/${data.url}`;
-    const text = await Deno.readTextFile(path).catch(() => {
-      throw new Error(`plot data ${path} cannot be read`);
-    });
+  if (typeof data?.url === "string") {
+    const path = await resolvePlotData(data.url, dir, dir);
+    const text = await Deno.readTextFile(path);
     const type = data.format?.type ?? (path.endsWith(".json") ? "json" : "csv");
     spec.data = { values: read(text, { type, parse: "auto" } as never) };
   }
@@ -70,8 +69,9 @@ async function inlineData(node: unknown, dir: string): Promise<void> {
 }
 
 /**
- * Reads a Vega-Lite spec file (`NAME.vl.json`) with every relative `data.url` replaced by the
- * file's rows, so the spec is self-contained in a notebook output.
+ * Reads a Vega-Lite spec file (`NAME.vl.json`) with every `data.url` replaced by the file's rows,
+ * so the spec is self-contained in a notebook output; data is read only from the spec's own
+ * directory (see `resolvePlotData`).
  *
  * @example
  * ```ts

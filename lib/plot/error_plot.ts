@@ -8,7 +8,7 @@
  * @module
  */
 
-import { logTicks, PERCENT_LOG_LABELS } from "./format.ts";
+import { labelLookup, logAxis, percentLabel } from "./format.ts";
 import {
   BOTTOM_LEGEND,
   type PlotLayout,
@@ -76,6 +76,10 @@ export function errorVsPassSpec(
   const title = options.yTitle ?? "error";
   const xEncoding = { field: x, type: "quantitative", title: "pass", axis: { tickMinStep: 1 } };
   const yScale = options.logY ? flooredLogScale(floor) : { zero: true };
+  const errors = rows.map((row) => Number(row[y]));
+  const yAxis = options.logY
+    ? logAxis([floor, ...errors], (v) => percentLabel(100 * v))
+    : { format: ".1%" };
   const colorEncoding = { field: color, type: "nominal", title: null };
   const layer: Record<string, unknown>[] = [];
   if (band) {
@@ -88,7 +92,7 @@ export function errorVsPassSpec(
           type: "quantitative",
           title,
           scale: yScale,
-          axis: { format: ".1%" },
+          axis: yAxis,
         },
         y2: { field: shown(band.upper) },
         color: colorEncoding,
@@ -99,7 +103,7 @@ export function errorVsPassSpec(
     mark: { type: "line", point: true, strokeWidth: 1.5 },
     encoding: {
       x: xEncoding,
-      y: { field: shown(y), type: "quantitative", title, scale: yScale, axis: { format: ".1%" } },
+      y: { field: shown(y), type: "quantitative", title, scale: yScale, axis: yAxis },
       color: colorEncoding,
       tooltip: [
         { field: color, type: "nominal" },
@@ -115,9 +119,9 @@ export function errorVsPassSpec(
 export interface ErrorPanelRow {
   /** The panel it is drawn in (e.g. `"train error"`). */
   panel: string;
-  /** Its colour (e.g. the recipe). */
+  /** Key of its colour (e.g. the recipe `"adamw"`; labelled by `options.colors`). */
   color: string;
-  /** Its line style (e.g. the train-set size). */
+  /** Key of its line style (e.g. the train-set size `"7291"`). */
   dash: string;
   pass: number;
   /** Mean error (percent) and the band's ends. */
@@ -126,12 +130,18 @@ export interface ErrorPanelRow {
   high: number;
 }
 
+/** A legend entry: the key rows carry, and the label shown for it. */
+export interface LegendEntry {
+  key: string;
+  label: string;
+}
+
 /** Orders, titles and floor of {@link errorPanelsSpec}. */
 export interface ErrorPanelsOptions extends PlotLayout {
-  /** Panels, colours and dashes in legend order. */
+  /** Panels in order; colours and dashes in legend order, with their labels. */
   panels: readonly string[];
-  colors: readonly string[];
-  dashes: readonly string[];
+  colors: readonly LegendEntry[];
+  dashes: readonly LegendEntry[];
   /** Legend titles. */
   colorTitle?: string;
   dashTitle?: string;
@@ -149,7 +159,9 @@ export interface ErrorPanelsOptions extends PlotLayout {
  * @example
  * ```ts
  * const spec = errorPanelsSpec(rows, {
- *   panels: ["train error", "test error"], colors: ["baseline", "+ AdamW"], dashes: ["7,291 digits"],
+ *   panels: ["train error", "test error"],
+ *   colors: [{ key: "baseline", label: "1989 baseline" }, { key: "adamw", label: "+ AdamW" }],
+ *   dashes: [{ key: "7291", label: "7,291 digits" }],
  *   title: "LeCun 1989: error per pass",
  * });
  * ```
@@ -172,33 +184,47 @@ export function errorPanelsSpec(
     scale: { domain: [Math.min(...passes), Math.max(...passes)], nice: false },
     axis: { tickMinStep: 1 },
   };
+  const labels = (entries: readonly LegendEntry[]) =>
+    labelLookup(Object.fromEntries(entries.map((e) => [e.key, e.label])));
   const color = {
     field: "color",
     type: "nominal",
     title: options.colorTitle ?? null,
-    scale: { domain: options.colors },
-    legend: { ...BOTTOM_LEGEND, symbolType: "stroke", symbolStrokeWidth: 2.5 },
+    scale: { domain: options.colors.map((e) => e.key) },
+    legend: {
+      ...BOTTOM_LEGEND,
+      symbolType: "stroke",
+      symbolStrokeWidth: 2.5,
+      labelExpr: labels(options.colors),
+    },
   };
   const dash = {
     field: "dash",
     type: "nominal",
     title: options.dashTitle ?? null,
     scale: {
-      domain: options.dashes,
+      domain: options.dashes.map((e) => e.key),
       range: [[1, 0], [6, 3], [2, 2]].slice(0, options.dashes.length),
     },
-    legend: { ...BOTTOM_LEGEND, symbolStrokeColor: "#333", symbolType: "stroke" },
+    legend: {
+      ...BOTTOM_LEGEND,
+      symbolStrokeColor: "#333",
+      symbolType: "stroke",
+      labelExpr: labels(options.dashes),
+    },
   };
   const panel = (name: string) => {
     const mine = rows.filter((r) => r.panel === name);
     const floored = mine.some((r) => r.low <= floor);
-    const ticks = logTicks(
+    const ticksRange = [
       floored ? floor : Math.min(...mine.map((r) => r.low)),
       Math.max(...mine.map((r) => r.high)),
-    );
+    ];
     const clamp = (v: number) => Math.max(v, floor);
     const values = mine.map((r) => ({
-      ...r,
+      color: r.color,
+      dash: r.dash,
+      pass: r.pass,
       mean: clamp(r.mean),
       low: clamp(r.low),
       high: clamp(r.high),
@@ -208,7 +234,7 @@ export function errorPanelsSpec(
       type: "quantitative",
       title: "error (%), log scale",
       scale: floored ? flooredLogScale(floor) : { type: "log", nice: false, padding: 8 },
-      axis: { labelExpr: PERCENT_LOG_LABELS, values: ticks },
+      axis: logAxis(ticksRange, percentLabel),
     });
     const layer: Record<string, unknown>[] = [
       {
@@ -223,8 +249,8 @@ export function errorPanelsSpec(
           color,
           strokeDash: dash,
           tooltip: [
-            { field: "color", title: options.colorTitle ?? "series" },
-            { field: "dash", title: options.dashTitle ?? "style" },
+            { field: "color_label", title: options.colorTitle ?? "series" },
+            { field: "dash_label", title: options.dashTitle ?? "style" },
             { field: "pass", type: "quantitative" },
             { field: "mean", type: "quantitative", format: ".3~g", title: "mean error (%)" },
           ],
@@ -238,8 +264,14 @@ export function errorPanelsSpec(
         encoding: { y: y("floor") },
       });
     }
+    const named = (entries: readonly LegendEntry[], field: string) => ({
+      calculate: `${JSON.stringify(Object.fromEntries(entries.map((e) => [e.key, e.label])))}` +
+        `[datum.${field}]`,
+      as: `${field}_label`,
+    });
     return {
       title: { text: name, fontSize: 12, fontWeight: "normal" },
+      transform: [named(options.colors, "color"), named(options.dashes, "dash")],
       width: options.width ?? 280,
       height: options.height ?? 250,
       data: { values },

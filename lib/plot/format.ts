@@ -102,52 +102,108 @@ export function scientificLabels(digits: number): string {
 export const POWER_OF_TEN_LABELS = `${MAJOR_TICK} ? ${scientificLabels(2)} : ''`;
 
 /**
- * Axis properties for a log axis of powers of ten: {@link POWER_OF_TEN_LABELS}, grid lines only
- * at the labelled ticks (1, 2 and 5 times a power of ten), unlabelled ticks kept short.
+ * A percent tick label for values already in percent: `0.01%`, `5%`.
  *
  * @example
  * ```ts
- * const x = { field: "n", type: "quantitative", scale: { type: "log" }, axis: POWER_OF_TEN_AXIS };
+ * logAxis(errors, percentLabel);
  * ```
  */
-export const POWER_OF_TEN_AXIS = {
-  labelExpr: POWER_OF_TEN_LABELS,
-  gridOpacity: { condition: { test: MAJOR_TICK, value: 1 }, value: 0 },
-  tickSize: { condition: { test: MAJOR_TICK, value: 5 }, value: 3 },
-} as const;
+export function percentLabel(value: number): string {
+  return `${Number(value.toPrecision(2))}%`;
+}
 
 /**
- * A Vega expression for percent tick labels on a log axis: `0.01%`, `0.02%`, `0.05%`, `0.1%`;
- * ticks at other multiples stay unlabelled.
- *
- * @example
- * ```ts
- * const y = { field: "error", type: "quantitative", axis: { labelExpr: PERCENT_LOG_LABELS } };
- * ```
- */
-export const PERCENT_LOG_LABELS = `${MAJOR_TICK} ? format(datum.value, '~g') + '%' : ''`;
-
-/**
- * Tick values 1, 2 and 5 times powers of ten that fall within `[low, high]` (both positive),
- * for log axes whose grid should follow their labels.
+ * Tick values for a log axis over `[low, high]` (both positive): 1, 2 and 5 times powers of ten,
+ * or only powers of ten (every second, third, … one) when that would make more than
+ * `maxTicks` (default 8).
  *
  * @example
  * ```ts
  * logTicks(0.03, 12); // [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]
+ * logTicks(1e17, 1e22); // [1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
  * ```
  */
-export function logTicks(low: number, high: number): number[] {
+export function logTicks(low: number, high: number, maxTicks = 8): number[] {
   if (!(low > 0 && high >= low)) {
     throw new RangeError(`log ticks need 0 < low ≤ high, got ${low}, ${high}`);
   }
-  const ticks: number[] = [];
-  for (let e = Math.floor(Math.log10(low)); e <= Math.ceil(Math.log10(high)); e++) {
-    for (const m of [1, 2, 5]) {
-      const value = Number((m * 10 ** e).toPrecision(12));
-      if (value >= low && value <= high) ticks.push(value);
+  const within = (mantissas: number[], every: number) => {
+    const ticks: number[] = [];
+    for (let e = Math.floor(Math.log10(low)); e <= Math.ceil(Math.log10(high)); e++) {
+      if (e % every !== 0) continue;
+      for (const m of mantissas) {
+        const value = Number((m * 10 ** e).toPrecision(12));
+        if (value >= low * (1 - 1e-9) && value <= high * (1 + 1e-9)) ticks.push(value);
+      }
     }
+    return ticks;
+  };
+  const dense = within([1, 2, 5], 1);
+  if (dense.length <= maxTicks) return dense;
+  for (let every = 1;; every++) {
+    const ticks = within([1], every);
+    if (ticks.length <= maxTicks) return ticks;
   }
-  return ticks;
+}
+
+/**
+ * A tick label in powers of ten from 10³ up and under 0.01 (`2×10⁹`, `10⁴`, `5×10⁻³`), plain
+ * between (`0.5`, `20`, `500`), at two significant digits.
+ *
+ * @example
+ * ```ts
+ * [2e9, 1e4, 500, 0.05].map(tickLabel); // ["2×10⁹", "10⁴", "500", "0.05"]
+ * ```
+ */
+export function tickLabel(value: number): string {
+  if (value >= 1e3 || (value > 0 && value < 1e-2)) {
+    const [mantissa, exponent] = value.toExponential(1).split("e");
+    const m = trimZeros(mantissa);
+    return `${m === "1" ? "" : `${m}×`}10${superscript(Number(exponent))}`;
+  }
+  return String(Number(value.toPrecision(2)));
+}
+
+/**
+ * Axis properties of a log axis over `values`: ticks and grid lines at {@link logTicks},
+ * labelled by `label` (default {@link tickLabel}); when the values span too little for two such
+ * ticks, Vega's own ticks labelled at three digits.
+ *
+ * @example
+ * ```ts
+ * const x = { field: "n", type: "quantitative", scale: { type: "log" }, axis: logAxis(sizes) };
+ * ```
+ */
+export function logAxis(
+  values: readonly number[],
+  label: (tick: number) => string = tickLabel,
+): Record<string, unknown> {
+  const positive = values.filter((v) => v > 0 && Number.isFinite(v));
+  if (positive.length === 0) return {};
+  const ticks = logTicks(Math.min(...positive), Math.max(...positive));
+  return ticks.length >= 2
+    ? {
+      values: ticks,
+      labelExpr: labelLookup(Object.fromEntries(ticks.map((t) => [String(t), label(t)]))),
+    }
+    : { labelExpr: scientificLabels(3), tickCount: 4 };
+}
+
+/**
+ * A Vega expression showing each legend or axis value by its label in `labels` (values without
+ * one keep their own text): short keys in the data, human labels on the page.
+ *
+ * @example
+ * ```ts
+ * const legend = { labelExpr: labelLookup({ adamw: "+ AdamW" }) };
+ * ```
+ */
+export function labelLookup(labels: Readonly<Record<string, string>>): string {
+  const cases = Object.entries(labels).map(([value, label]) =>
+    `${JSON.stringify(value)}: ${JSON.stringify(label)}`
+  );
+  return `{${cases.join(", ")}}[datum.value] || datum.label`;
 }
 
 const COLLATOR = new Intl.Collator("en", { numeric: true });

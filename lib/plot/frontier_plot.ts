@@ -6,7 +6,7 @@
  */
 
 import type { ComputeOptimalLaw } from "../scaling/compute_optimal.ts";
-import { formatNumber, POWER_OF_TEN_AXIS } from "./format.ts";
+import { formatNumber, labelLookup, logAxis } from "./format.ts";
 import {
   type BandRow,
   BOTTOM_LEGEND,
@@ -49,7 +49,7 @@ export interface FrontierPlotOptions extends PlotLayout {
   quantity?: "n" | "d";
   /** Compute range of the lines (default: {@link frontierRange} of the points). */
   flopsRange?: [number, number];
-  /** Points per line (default 50). */
+  /** Points per line (default 2: a power law is straight on log-log axes). */
   samples?: number;
 }
 
@@ -70,7 +70,7 @@ export function computeOptimalFrontierSpec(
 ): PlotSpec {
   if (series.length === 0) throw new RangeError("compute-optimal frontier: no series to plot");
   const quantity = options.quantity ?? "n";
-  const samples = options.samples ?? 50;
+  const samples = options.samples ?? 2;
   const allFlops = series.flatMap((s) => (s.points ?? []).map((p) => p.flops));
   const range = options.flopsRange ?? (allFlops.length > 0 ? frontierRange(allFlops) : undefined);
   if (range === undefined) {
@@ -91,18 +91,18 @@ export function computeOptimalFrontierSpec(
     return logSpaced(range[0], range[1], samples).map((flops) => ({
       flops,
       value: coefficient * flops ** exponent,
-      estimate: labels[k],
+      estimate: `e${k}`,
     }));
   });
   const points = series.flatMap((s, k) =>
-    (s.points ?? []).map((p) => ({ flops: p.flops, value: p[quantity], estimate: labels[k] }))
+    (s.points ?? []).map((p) => ({ flops: p.flops, value: p[quantity], estimate: `e${k}` }))
   );
   const bands = series.flatMap((s, k) =>
     (s.bands?.[quantity] ?? []).map((row) => ({
       flops: row.x,
       lower: row.lower,
       upper: row.upper,
-      estimate: labels[k],
+      estimate: `e${k}`,
     }))
   );
   const x = {
@@ -110,23 +110,28 @@ export function computeOptimalFrontierSpec(
     type: "quantitative",
     title: "compute C (FLOPs)",
     scale: LOG_SCALE,
-    axis: POWER_OF_TEN_AXIS,
+    axis: logAxis(range),
   };
   // The axis follows the lines and optima; a band wider than that is clipped at the frame.
   const shown = [...lines, ...points].map((row) => row.value);
+  const domain = [Math.min(...shown) / 3, Math.max(...shown) * 3];
   const y = (field: string) => ({
     field,
     type: "quantitative",
     title: quantity === "n" ? "optimal parameters N_opt" : "optimal tokens D_opt",
-    scale: { ...LOG_SCALE, domain: [Math.min(...shown) / 3, Math.max(...shown) * 3] },
-    axis: POWER_OF_TEN_AXIS,
+    scale: { ...LOG_SCALE, domain },
+    axis: logAxis(domain),
   });
   const color = {
     field: "estimate",
     type: "nominal",
     title: bands.length > 0 ? "shaded: 95% bootstrap band" : null,
-    scale: { domain: labels },
-    legend: BOTTOM_LEGEND,
+    // Rows carry the key `e0`, `e1`, …; each label (with its exponent) is written once.
+    scale: { domain: labels.map((_, k) => `e${k}`) },
+    legend: {
+      ...BOTTOM_LEGEND,
+      labelExpr: labelLookup(Object.fromEntries(labels.map((label, k) => [`e${k}`, label]))),
+    },
   };
   const layer: Record<string, unknown>[] = [];
   if (bands.length > 0) {

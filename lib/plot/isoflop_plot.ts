@@ -6,7 +6,7 @@
  */
 
 import type { IsoFlopResult } from "../scaling/isoflop.ts";
-import { formatNumber, POWER_OF_TEN_AXIS } from "./format.ts";
+import { formatNumber, logAxis } from "./format.ts";
 import { computeOptimalFrontierSpec, type FrontierSeries } from "./frontier_plot.ts";
 import {
   concatPlots,
@@ -35,7 +35,7 @@ export interface IsoFlopPlotOptions extends PlotLayout {
   xTitle?: string;
   /** Y axis title (default `"loss"`). */
   yTitle?: string;
-  /** Points sampled along each parabola (default 100). */
+  /** Points sampled along each parabola (default 40). */
   samples?: number;
 }
 
@@ -48,7 +48,7 @@ export interface IsoFlopPlotOptions extends PlotLayout {
  * ```
  */
 export function isoFlopSpec(result: IsoFlopResult, options: IsoFlopPlotOptions = {}): PlotSpec {
-  const samples = options.samples ?? 100;
+  const samples = options.samples ?? 40;
   const labels = result.profiles.map((profile) => flopsLabel(profile.flops));
   const runs = result.profiles.flatMap((profile, k) =>
     profile.runs.map((run) => ({ n: run.n, loss: run.loss, budget: labels[k] }))
@@ -73,7 +73,7 @@ export function isoFlopSpec(result: IsoFlopResult, options: IsoFlopPlotOptions =
     type: "quantitative",
     title: options.xTitle ?? "parameters N",
     scale: LOG_SCALE,
-    axis: POWER_OF_TEN_AXIS,
+    axis: logAxis([...runs, ...minima].map((row) => row.n)),
   };
   const y = {
     field: "loss",

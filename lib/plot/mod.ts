@@ -30,14 +30,16 @@ export { applyTheme, PLOT_FONT, PLOT_THEMES, type PlotTheme, themeConfig } from 
 export {
   formatCount,
   formatNumber,
+  labelLookup,
+  logAxis,
   logTicks,
   naturalOrder,
   orderByValue,
-  PERCENT_LOG_LABELS,
-  POWER_OF_TEN_AXIS,
+  percentLabel,
   POWER_OF_TEN_LABELS,
   scientificLabels,
   superscript,
+  tickLabel,
 } from "./format.ts";
 export {
   checkVisibleMarks,
@@ -49,6 +51,7 @@ export {
 } from "./marks.ts";
 export { resolvePlotData } from "./data.ts";
 export { compactPlotData } from "./compact.ts";
+export { checkImage, crc32, encodePng, type RasterImage } from "./png.ts";
 export { type FontAdvances, fontAdvances, useFontMetrics } from "./text_metrics.ts";
 export { type TrainingCurvesOptions, trainingCurvesSpec } from "./training_curves.ts";
 export {
@@ -76,6 +79,7 @@ export {
   errorPanelsSpec,
   type ErrorVsPassOptions,
   errorVsPassSpec,
+  type LegendEntry,
 } from "./error_plot.ts";
 export { type Roof, type RooflineOptions, rooflineSpec } from "./roofline_plot.ts";
 export { type CompiledPlot, compilePlot } from "./compile.ts";

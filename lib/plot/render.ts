@@ -10,6 +10,7 @@
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import { type Loader, parse, resetSVGDefIds, View } from "vega";
 import { compilePlot } from "./compile.ts";
+import { encodePng } from "./png.ts";
 import { resolvePlotData } from "./data.ts";
 import type { PlotSpec } from "./spec.ts";
 import { fontAdvances, useFontMetrics } from "./text_metrics.ts";
@@ -115,15 +116,24 @@ function restrictedLoader(options: RenderOptions, failures: string[]): Loader {
   return loader as unknown as Loader;
 }
 
-/** Numbers in SVG geometry rounded to 2 decimals (a hundredth of a pixel): smaller files. */
-function roundGeometry(svg: string): string {
-  return svg.replace(
-    / (d|transform|points)="([^"]*)"/g,
-    (_, name: string, value: string) =>
-      ` ${name}="${
-        value.replace(/-?\d+\.\d{3,}(?:e-?\d+)?/g, (n) => String(Number(Number(n).toFixed(2))))
-      }"`,
-  );
+/**
+ * A smaller SVG that draws the same: numbers in geometry rounded to a hundredth of a pixel, and
+ * what a static file never uses dropped (hidden foreground paths, empty backgrounds, ARIA
+ * attributes, pointer events, default opacities). Mark and role classes stay: the visible-mark
+ * check reads them.
+ */
+function tidySvg(svg: string): string {
+  return svg
+    .replace(
+      / (d|transform|points)="([^"]*)"/g,
+      (_, name: string, value: string) =>
+        ` ${name}="${
+          value.replace(/-?\d+\.\d{3,}(?:e-?\d+)?/g, (n) => String(Number(Number(n).toFixed(2))))
+        }"`,
+    )
+    .replace(/<path class="foreground"[^>]*display="none"[^>]*\/>/g, "")
+    .replace(/<path class="background"[^>]*d="M0,0h0v0h0Z"[^>]*\/>/g, "")
+    .replace(/ (?:aria-[\w-]+|role)="[^"]*"| pointer-events="none"| opacity="1"(?=[ />])/g, "");
 }
 
 async function renderOnce(spec: PlotSpec, options: RenderOptions): Promise<RenderedPlot> {
@@ -155,7 +165,7 @@ async function renderOnce(spec: PlotSpec, options: RenderOptions): Promise<Rende
     // Clip and gradient ids count up per process: restart them so a file is the same SVG
     // whatever was rendered before it.
     resetSVGDefIds();
-    const svg = roundGeometry(await view.toSVG());
+    const svg = tidySvg(await view.toSVG());
     if (failures.length > 0) throw new Error(failures[0]);
     return { svg, warnings };
   } finally {
@@ -228,14 +238,18 @@ export async function renderPlotSvg(
 }
 
 /**
- * Rasterizes an SVG to PNG at `scale` × its size (default 2, for sharp figures).
+ * Rasterizes an SVG to PNG at `scale` × its size (default 2, for sharp figures); lossless,
+ * unless `quantize` reduces it to 256 colours (smaller, for notebook outputs).
  *
  * @example
  * ```ts
  * const png = await svgToPng(svg); // Uint8Array starting with the PNG signature
  * ```
  */
-export async function svgToPng(svg: string, options: { scale?: number } = {}): Promise<Uint8Array> {
+export async function svgToPng(
+  svg: string,
+  options: { scale?: number; quantize?: boolean } = {},
+): Promise<Uint8Array> {
   const scale = options.scale ?? 2;
   if (!(scale > 0 && scale <= 16)) {
     throw new RangeError(`PNG scale must be in (0, 16], got ${scale}`);
@@ -252,7 +266,8 @@ export async function svgToPng(svg: string, options: { scale?: number } = {}): P
   try {
     const image = resvg.render();
     try {
-      return image.asPng();
+      const raster = { width: image.width, height: image.height, channels: 4 as const };
+      return await encodePng({ ...raster, data: image.pixels }, { quantize: options.quantize });
     } finally {
       image.free();
     }

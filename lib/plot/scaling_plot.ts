@@ -12,7 +12,7 @@
  * @module
  */
 
-import { naturalOrder, POWER_OF_TEN_AXIS, POWER_OF_TEN_LABELS } from "./format.ts";
+import { labelLookup, logAxis, naturalOrder, POWER_OF_TEN_LABELS } from "./format.ts";
 import {
   type BandRow,
   BOTTOM_LEGEND,
@@ -79,7 +79,7 @@ export interface ScalingPlotOptions extends PlotLayout {
   lawTitle?: string;
   /** Log y axis (default true). */
   logY?: boolean;
-  /** Points sampled along each law (default 80). */
+  /** Points sampled along each law (default 40). */
   samples?: number;
   /** Field written as a small label beside each point (e.g. the model's shape). */
   pointLabel?: string;
@@ -92,20 +92,6 @@ const SERIES = "__series";
 const LAW = "__law";
 const STYLE = "__style";
 const DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3]];
-
-/** Legend text for each series value: the value, and the one law drawn for it alone. */
-function seriesLabels(
-  order: readonly string[],
-  perSeries: ReadonlyMap<string, string>,
-): string | undefined {
-  if (perSeries.size === 0) return undefined;
-  const cases = order.map((value) =>
-    perSeries.has(value)
-      ? `${JSON.stringify(value)}: ${JSON.stringify(`${value}: ${perSeries.get(value)}`)}`
-      : ""
-  ).filter((entry) => entry !== "");
-  return `{${cases.join(", ")}}[datum.value] || datum.label`;
-}
 
 /**
  * Observations with fitted laws (and their bands) on log-log axes.
@@ -124,7 +110,7 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
   requireFields(points, color ? [x, y, color.field] : [x, y], "scaling plot");
   const [xMin, xMax] = positiveExtent(points, x);
   const logY = options.logY ?? true;
-  const samples = options.samples ?? 80;
+  const samples = options.samples ?? 40;
   const laws = options.laws ?? [];
   const gradient = color?.type === "quantitative";
   const xAxis = {
@@ -132,7 +118,9 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
     type: "quantitative",
     title: options.xTitle ?? x,
     scale: LOG_SCALE,
-    axis: options.xFormat ? { format: options.xFormat } : POWER_OF_TEN_AXIS,
+    axis: options.xFormat
+      ? { format: options.xFormat }
+      : logAxis([xMin, xMax, ...laws.flatMap((law) => law.domain ?? [])]),
   };
   const yEncoding = (field: string) => ({
     field,
@@ -155,7 +143,9 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
   }
   const ownLaws = gradient ? [] : laws.filter((law) => law.series === undefined);
   // Points with no series take the colour of a single law of their own.
-  const pointsFollowLaw = !color && ownLaws.length === 1 ? ownLaws[0].label : undefined;
+  // Laws of their own are keyed `f0`, `f1`, … in the data; their equations go in the legend.
+  const ownKey = (law: FittedCurve) => `f${ownLaws.indexOf(law)}`;
+  const pointsFollowLaw = !color && ownLaws.length === 1 ? ownKey(ownLaws[0]) : undefined;
   const labelCount = new Map<string, number>();
   for (const law of laws) labelCount.set(law.label, (labelCount.get(law.label) ?? 0) + 1);
   // Laws named in the line-style legend: shared or dashed ones, and every law when the points'
@@ -168,8 +158,12 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
     laws.filter((law) => law.series !== undefined && !styled.includes(law))
       .map((law) => [law.series!, law.label]),
   );
-  const domain = [...pointSeries, ...ownLaws.map((law) => law.label)];
-  const labelExpr = seriesLabels(pointSeries, perSeries);
+  const domain = [...pointSeries, ...ownLaws.map(ownKey)];
+  const legendLabels = Object.fromEntries([
+    ...[...perSeries].map(([series, law]) => [series, `${series}: ${law}`]),
+    ...ownLaws.map((law) => [ownKey(law), law.label]),
+  ]);
+  const labelExpr = Object.keys(legendLabels).length > 0 ? labelLookup(legendLabels) : undefined;
   const colorEncoding = {
     field: SERIES,
     type: color?.type === "ordinal" ? "ordinal" : "nominal",
@@ -228,7 +222,7 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
     : [];
   if (laws.length === 0) return topLevelSpec({ layer: [pointLayer, ...labelLayer] }, options);
 
-  const lawColor = (law: FittedCurve) => law.series ?? law.label;
+  const lawColor = (law: FittedCurve) => law.series ?? ownKey(law);
   const curveRows = (subset: readonly FittedCurve[]) =>
     subset.flatMap((law) => {
       const [low, high] = law.domain ?? [xMin, xMax];
@@ -237,7 +231,8 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
         [y]: law.predict(value),
         [SERIES]: lawColor(law),
         [LAW]: laws.indexOf(law),
-        ...(styled.includes(law) ? { [STYLE]: law.label } : {}),
+        // The style's index: its label (an equation) is written once, in the legend.
+        ...(styled.includes(law) ? { [STYLE]: `s${styles.indexOf(law.label)}` } : {}),
       }));
     });
   const bandRows = laws.flatMap((law, k) =>
@@ -255,12 +250,17 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
     type: "nominal",
     title: options.lawTitle ?? (bandRows.length > 0 ? "fit (shaded: 95% bootstrap band)" : "fit"),
     scale: {
-      domain: styles,
+      domain: styles.map((_, k) => `s${k}`),
       range: styles.map((label, k) =>
         styled.find((law) => law.label === label)!.dashed ? DASHES[1] : DASHES[k % DASHES.length]
       ),
     },
-    legend: { ...BOTTOM_LEGEND, symbolStrokeColor: "#333", symbolType: "stroke" },
+    legend: {
+      ...BOTTOM_LEGEND,
+      symbolStrokeColor: "#333",
+      symbolType: "stroke",
+      labelExpr: labelLookup(Object.fromEntries(styles.map((label, k) => [`s${k}`, label]))),
+    },
   };
   const layers: Record<string, unknown>[] = [];
   if (bandRows.length > 0) {

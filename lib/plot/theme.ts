@@ -48,7 +48,7 @@ const DEFAULT_CONFIG = {
   background: "white",
   range: { category: TABLEAU10 },
   legend: { labelLimit: 0, titleLimit: 0, labelFontSize: 11, titleFontSize: 11, symbolOpacity: 1 },
-  axis: { titleFontWeight: "normal", labelFontSize: 11, titleFontSize: 12 },
+  axis: { titleFontWeight: "normal", labelFontSize: 11, titleFontSize: 12, titlePadding: 8 },
   header: { labelFontSize: 12, titleFontWeight: "normal" },
   title: { fontSize: 14, subtitleFontSize: 11, subtitleColor: "#555" },
 };

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { naturalOrder, POWER_OF_TEN_AXIS } from "./format.ts";
+import { logAxis, naturalOrder } from "./format.ts";
 import {
   LOG_SCALE,
   type PlotLayout,
@@ -72,7 +72,7 @@ export function trainingCurvesSpec(
       type: "quantitative",
       title: options.xTitle ?? x,
       scale: logX ? LOG_SCALE : { zero: false },
-      axis: logX ? POWER_OF_TEN_AXIS : { tickMinStep: 1 },
+      axis: logX ? logAxis(rows.map((row) => Number(row[x]))) : { tickMinStep: 1 },
     },
     y: {
       field: y,
