@@ -16,8 +16,15 @@ export type BundleDisplay = (
   options: { raw: true; display_id?: string; update?: boolean },
 ) => Promise<void> | void;
 
+/** Milliseconds to wait after each display in Deno's kernel, plus one per 10 KB sent. */
+const SETTLE_MS = 100;
+
 /**
- * `Deno.jupyter.display` when running in Deno's Jupyter kernel, otherwise undefined.
+ * `Deno.jupyter.display` when running in Deno's Jupyter kernel, otherwise undefined. Each
+ * display waits a moment after it is queued: Deno's kernel publishes displays from a queue
+ * that the end of a cell does not wait for (in Deno 2.9 `cli/js/jupyter_kernel.js`, the
+ * `iopubDrainer` races `handleExecute`'s idle status), so a large plot shown just before a
+ * cell ends could be dropped by the frontend, or saved under the next cell.
  *
  * @example
  * ```ts
@@ -25,14 +32,24 @@ export type BundleDisplay = (
  * ```
  */
 export function notebookDisplay(): BundleDisplay | undefined {
+  let display: BundleDisplay | undefined;
   try {
     // Reading Deno.jupyter outside `deno jupyter` throws.
     const jupyter = (Deno as unknown as { jupyter?: { display?: BundleDisplay } }).jupyter;
-    const display = jupyter?.display;
-    return typeof display === "function" ? display.bind(jupyter) : undefined;
+    display = typeof jupyter?.display === "function" ? jupyter.display.bind(jupyter) : undefined;
   } catch {
     return undefined;
   }
+  if (display === undefined) return undefined;
+  const shown = display;
+  return async (bundle, options) => {
+    await shown(bundle, options);
+    const size = Object.values(bundle).reduce<number>(
+      (n, v) => n + (typeof v === "string" ? v.length : JSON.stringify(v).length),
+      0,
+    );
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS + size / 10_000));
+  };
 }
 
 let displayCount = 0;
