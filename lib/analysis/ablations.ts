@@ -366,9 +366,14 @@ export async function analyzeAblations(dir: string, baseline: string): Promise<A
     loss: metric(r, "loss"),
   }));
   const multipliers = computeMultipliers(runs, baseline);
+  const lines = multipliers.map((m) =>
+    `${ablationLabel(m.variant)}: ${withInterval(m.multiplier, m)}× the compute of the ` +
+    `baseline at equal loss`
+  );
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "gpt-ablations",
+    headline: lines,
     method: "log L = c_variant − k·log C with k shared by the variant and the baseline " +
       "(least squares over every seed's run); multiplier = exp((c_variant − c_baseline)/k) = " +
       "C_variant/C_baseline at equal loss; 95% percentile bootstrap over seeds within each budget",
@@ -389,8 +394,6 @@ export async function analyzeAblations(dir: string, baseline: string): Promise<A
   return {
     fits: fitsPath,
     plots,
-    lines: multipliers.map((m) =>
-      `${m.variant}: ${withInterval(m.multiplier, m)}× the compute of ${baseline} at equal loss`
-    ),
+    lines,
   };
 }

@@ -56,9 +56,18 @@ export async function analyzeDataSize(dir: string): Promise<AnalysisReport> {
     { n: points.map((p) => p.n), d: points.map((p) => p.d), loss: points.map((p) => p.loss) },
     { bootstrap: { resamples: CHINCHILLA_RESAMPLES, seed: 0 } },
   );
+  const e = joint.bootstrap!.intervals;
+  const lines = [
+    `L(D) at N=${largest}: ${lawD.equation}; exponent of D ${
+      withInterval(exponent.value, exponent)
+    }`,
+    `Chinchilla: ${joint.equation}; alpha ${withInterval(joint.params.alpha, e.alpha)}, ` +
+    `beta ${withInterval(joint.params.beta, e.beta)}`,
+  ];
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "gpt-data-size",
+    headline: lines,
     loss: "lowest held-out loss over the run's evaluations (early stopping), nats/token",
     kaplan_d: {
       law: "L(D) = (D_c/D)^alpha_D for the largest model, D = training-set tokens",
@@ -151,16 +160,5 @@ export async function analyzeDataSize(dir: string): Promise<AnalysisReport> {
       }),
     ),
   ];
-  const e = joint.bootstrap!.intervals;
-  return {
-    fits: fitsPath,
-    plots,
-    lines: [
-      `L(D) at N=${largest}: ${lawD.equation}; exponent of D ${
-        withInterval(exponent.value, exponent)
-      }`,
-      `Chinchilla: ${joint.equation}; alpha ${withInterval(joint.params.alpha, e.alpha)}, ` +
-      `beta ${withInterval(joint.params.beta, e.beta)}`,
-    ],
-  };
+  return { fits: fitsPath, plots, lines };
 }

@@ -86,9 +86,23 @@ export async function analyzeIsoFlop(dir: string): Promise<AnalysisReport> {
   }));
   const ratios = optima.map((o) => o.tokens_per_parameter);
   const geometricMean = result.tokensPerParameter;
+  const lines = [
+    `IsoFLOP: N_opt ∝ C^a, a = ${shown(result.law.a, "a")}; ` +
+    `D_opt ∝ C^b, b = ${shown(result.law.b, "b")}; ` +
+    `tokens per parameter at the optimum ${
+      ratios.map((r) => r.toFixed(1)).join(", ")
+    } (geometric mean ${shown(geometricMean, "tokensPerParameter")}) over ${optima.length} budgets`,
+    boot
+      ? `  ${
+        Math.round(boot.level * 100)
+      }% bootstrap intervals: ${boot.resamples} resamples of the runs within each ` +
+        `budget, seed ${boot.seed}, ${boot.failed} failed (a degenerate or non-convex parabola)`
+      : `  no bootstrap intervals: ${bootstrapError}`,
+  ];
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "gpt-isoflop",
+    headline: lines,
     method: "Chinchilla approach 2: parabola of final held-out loss in log10 N per budget " +
       "C = 6·N·D (N non-embedding), then N_opt = k_N·C^a, D_opt = k_D·C^b",
     a: result.law.a,
@@ -158,20 +172,6 @@ export async function analyzeIsoFlop(dir: string): Promise<AnalysisReport> {
   return {
     fits: fitsPath,
     plots,
-    lines: [
-      `IsoFLOP: N_opt ∝ C^a, a = ${shown(result.law.a, "a")}; ` +
-      `D_opt ∝ C^b, b = ${shown(result.law.b, "b")}; ` +
-      `tokens per parameter at the optimum ${
-        ratios.map((r) => r.toFixed(1)).join(", ")
-      } (geometric mean ${
-        shown(geometricMean, "tokensPerParameter")
-      }) over ${optima.length} budgets`,
-      boot
-        ? `  ${
-          Math.round(boot.level * 100)
-        }% bootstrap intervals: ${boot.resamples} resamples of the runs within each ` +
-          `budget, seed ${boot.seed}, ${boot.failed} failed (a degenerate or non-convex parabola)`
-        : `  no bootstrap intervals: ${bootstrapError}`,
-    ],
+    lines,
   };
 }

@@ -81,9 +81,15 @@ export async function analyzeLecunScaling(dir: string): Promise<AnalysisReport> 
     );
     return [{ group, fit, points: mine.length }];
   });
+  const lines = fits.map(({ group, fit }) =>
+    `${group}: error = E + A·D^−β with E ${
+      withInterval(fit.params.c, fit.bootstrap!.intervals.c)
+    }%, β ${withInterval(fit.params.b, fit.bootstrap!.intervals.b)}`
+  );
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "lecun1989-scaling",
+    headline: lines,
     law:
       "test error (%) = E + A·D^(−beta) per width and passes, D = train digits, fitted to the median over seeds",
     fits: fits.map(({ group, fit, points }) => ({
@@ -171,10 +177,6 @@ export async function analyzeLecunScaling(dir: string): Promise<AnalysisReport> 
   return {
     fits: fitsPath,
     plots,
-    lines: fits.map(({ group, fit }) =>
-      `${group}: error = E + A·D^−β with E ${
-        withInterval(fit.params.c, fit.bootstrap!.intervals.c)
-      }%, β ${withInterval(fit.params.b, fit.bootstrap!.intervals.b)}`
-    ),
+    lines,
   };
 }

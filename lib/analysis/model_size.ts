@@ -55,9 +55,14 @@ export async function analyzeModelSize(dir: string): Promise<AnalysisReport> {
   }, bootstrap);
   const alpha = fit.bootstrap!.intervals.alphaN;
   const exponent = { value: -fit.params.alphaN, lower: -alpha.upper, upper: -alpha.lower };
+  const lines = [
+    `L(N): ${fit.equation}; exponent of N ${withInterval(exponent.value, exponent)} ` +
+    `(95% bootstrap CI, ${points.length} models)`,
+  ];
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "gpt-model-size",
+    headline: lines,
     law:
       "L(N) = (N_c/N)^alpha_N, N = non-embedding parameters, L = final held-out loss (nats/token)",
     equation: fit.equation,
@@ -104,9 +109,6 @@ export async function analyzeModelSize(dir: string): Promise<AnalysisReport> {
   return {
     fits: fitsPath,
     plots,
-    lines: [
-      `L(N): ${fit.equation}; exponent of N ${withInterval(exponent.value, exponent)} ` +
-      `(95% bootstrap CI, ${points.length} models)`,
-    ],
+    lines,
   };
 }

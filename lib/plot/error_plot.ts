@@ -75,10 +75,15 @@ export function errorVsPassSpec(
     : [];
   const title = options.yTitle ?? "error";
   const xEncoding = { field: x, type: "quantitative", title: "pass", axis: { tickMinStep: 1 } };
-  const yScale = options.logY ? flooredLogScale(floor) : { zero: true };
   const errors = rows.map((row) => Number(row[y]));
+  const floored = errors.some((e) => e <= floor);
+  const yScale = !options.logY
+    ? { zero: true }
+    : floored
+    ? flooredLogScale(floor)
+    : { type: "log", nice: false, padding: 8 };
   const yAxis = options.logY
-    ? logAxis([floor, ...errors], (v) => percentLabel(100 * v))
+    ? logAxis(floored ? [floor, ...errors] : errors, (v) => percentLabel(100 * v))
     : { format: ".1%" };
   const colorEncoding = { field: color, type: "nominal", title: null };
   const layer: Record<string, unknown>[] = [];

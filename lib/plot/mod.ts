@@ -49,7 +49,7 @@ export {
   readMarks,
   type SvgMarks,
 } from "./marks.ts";
-export { resolvePlotData } from "./data.ts";
+export { readSelfContainedSpec, resolvePlotData } from "./data.ts";
 export { compactPlotData } from "./compact.ts";
 export { checkImage, crc32, encodePng, type RasterImage } from "./png.ts";
 export { type FontAdvances, fontAdvances, useFontMetrics } from "./text_metrics.ts";
