@@ -31,7 +31,7 @@ Deno.test("README: every image and local link points at a file that exists", asy
 });
 
 Deno.test("README link check: finds images, links and HTML sources, skips URLs and code", () => {
-  const text = "![a](x.png) [b](dir/y.md#part) <img src=\"z.svg\"> [c](https://e.org) [d](#top)\n" +
+  const text = '![a](x.png) [b](dir/y.md#part) <img src="z.svg"> [c](https://e.org) [d](#top)\n' +
     "```sh\n![not](in-code.png)\n```\n";
   assert.deepEqual(localTargets(text), [
     { target: "x.png", image: true },

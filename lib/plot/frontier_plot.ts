@@ -138,20 +138,21 @@ export function computeOptimalFrontierSpec(
     layer.push({
       data: { values: bands },
       mark: { type: "area", opacity: 0.16, clip: true },
-      encoding: { x, y: y("lower"), y2: { field: "upper" }, color, tooltip: null },
+      encoding: { y: y("lower"), y2: { field: "upper" }, tooltip: null },
     });
   }
   layer.push({
     data: { values: lines },
     mark: { type: "line", strokeWidth: 2, clip: true },
-    encoding: { x, y: y("value"), color },
+    encoding: { y: y("value") },
   });
   if (points.length > 0) {
     layer.push({
       data: { values: points },
       mark: { type: "point", filled: true, size: 50 },
-      encoding: { x, y: y("value"), color },
+      encoding: { y: y("value") },
     });
   }
-  return topLevelSpec({ layer }, options);
+  // The x axis and the colours are shared by every layer, written once.
+  return topLevelSpec({ encoding: { x, color }, layer }, options);
 }

@@ -93,23 +93,23 @@ export function isoFlopSpec(result: IsoFlopResult, options: IsoFlopPlotOptions =
     : options.title;
   return topLevelSpec({
     ...(title === undefined ? {} : { title }),
+    // The axes are shared by every layer, written once.
+    encoding: { x, y },
     layer: [
       {
         data: { values: runs },
         mark: { type: "point", filled: true, size: 36, opacity: 0.8 },
-        encoding: { x, y, color },
+        encoding: { color },
       },
       {
         data: { values: curves },
         mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { x, y, color },
+        encoding: { color },
       },
       {
         data: { values: minima },
         mark: { type: "point", shape: "diamond", filled: true, size: 110, color: "black" },
         encoding: {
-          x,
-          y,
           tooltip: [
             { field: "budget", type: "nominal", title: "budget" },
             { field: "n", type: "quantitative", format: ".3~s", title: "N_opt" },

@@ -215,7 +215,10 @@ async function fitToWidth(spec: PlotSpec, width: number, options: RenderOptions)
         `${Math.round(fixed)} px`,
     );
   }
-  return await at(factor);
+  const first = await at(factor);
+  // Legends and labels move a little with the panels: one more step of the same slope.
+  const off = svgWidth(first.svg) - width;
+  return Math.abs(off) <= 1 ? first : await at(factor - off / perUnit);
 }
 
 /**

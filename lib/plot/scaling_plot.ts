@@ -211,16 +211,20 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
       opacity: 0.85,
       ...(color || pointsFollowLaw ? {} : { color: "#555" }),
     },
-    encoding: { x: xAxis, y: yEncoding(y), ...pointColor, tooltip },
+    encoding: { y: yEncoding(y), ...pointColor, tooltip },
   };
   const labelLayer = options.pointLabel
     ? [{
       data: { values: pointRows },
       mark: { type: "text", align: "left", dx: 6, dy: -6, fontSize: 10, color: "#444" },
-      encoding: { x: xAxis, y: yEncoding(y), text: { field: options.pointLabel } },
+      encoding: { y: yEncoding(y), text: { field: options.pointLabel } },
     }]
     : [];
-  if (laws.length === 0) return topLevelSpec({ layer: [pointLayer, ...labelLayer] }, options);
+  // The x axis is shared by every layer, written once.
+  const shared = { encoding: { x: xAxis } };
+  if (laws.length === 0) {
+    return topLevelSpec({ ...shared, layer: [pointLayer, ...labelLayer] }, options);
+  }
 
   const lawColor = (law: FittedCurve) => law.series ?? ownKey(law);
   const curveRows = (subset: readonly FittedCurve[]) =>
@@ -268,7 +272,6 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
       data: { values: bandRows },
       mark: { type: "area", opacity: 0.16 },
       encoding: {
-        x: xAxis,
         y: yEncoding("lower"),
         y2: { field: "upper" },
         ...lawColorEncoding,
@@ -288,7 +291,6 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
       data: { values: curveRows(subset) },
       mark: { type: "line", strokeWidth: 2, clip: true },
       encoding: {
-        x: xAxis,
         y: yEncoding(y),
         ...lawColorEncoding,
         ...(dash ? { strokeDash } : {}),
@@ -299,6 +301,7 @@ export function scalingPlotSpec(points: readonly PlotRow[], options: ScalingPlot
   }
   layers.push(pointLayer, ...labelLayer);
   return topLevelSpec({
+    ...shared,
     layer: layers,
     ...(gradient ? { resolve: { scale: { color: "independent" } } } : {}),
   }, options);
