@@ -132,9 +132,11 @@ function distinguishing(configs: readonly Record<string, unknown>[], keys: reado
 function labelOf(config: Record<string, unknown>, keys: readonly string[]): string {
   return keys.map((key) => {
     const value = config[key];
-    const shown = typeof value === "number"
-      ? Number.isInteger(value) && Math.abs(value) < 1e5 ? String(value) : formatNumber(value)
-      : String(value);
+    const shown = typeof value !== "number"
+      ? String(value)
+      : Math.abs(value) >= 1e5
+      ? formatNumber(value)
+      : String(Number(value.toPrecision(4)));
     return `${key} ${shown}`;
   }).join(" · ");
 }
