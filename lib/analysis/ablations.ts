@@ -10,7 +10,10 @@
  *
  * @module
  */
-import { LOG_SCALE, type PlotSpec, topLevelSpec } from "../plot/spec.ts";
+import { formatNumber, labelLookup } from "../plot/format.ts";
+import { BOTTOM_LEGEND, LOG_SCALE, logSpaced, type PlotSpec, topLevelSpec } from "../plot/spec.ts";
+import { bootstrapBand } from "./bands.ts";
+import { ablationLabel } from "./labels.ts";
 import {
   type AnalysisReport,
   configNumber,
@@ -155,55 +158,81 @@ export function computeMultipliers(
   });
 }
 
+/** Variants in figure order: the baseline, then by multiplier (most compute saved first). */
+function variantOrder(multipliers: readonly ComputeMultiplier[], baseline: string): string[] {
+  const sorted = [...multipliers].sort((p, q) => p.multiplier - q.multiplier);
+  return [baseline, ...sorted.map((m) => m.variant)].map(ablationLabel);
+}
+
+/** The variant's colour encoding, shared by both figures so a variant keeps its colour. */
+function variantColor(order: readonly string[], legend: unknown) {
+  return { field: "label", type: "nominal", title: null, scale: { domain: order }, legend };
+}
+
 /** The multipliers on a log axis with their intervals and a rule at 1 (no effect). */
 function multiplierSpec(rows: ComputeMultiplier[], baseline: string): PlotSpec {
-  const values = rows.map((r) => ({ ...r, label: r.variant }));
-  const y = { field: "label", type: "nominal", sort: null, title: null };
+  const order = variantOrder(rows, baseline);
+  const values = rows.map((r) => ({
+    ...r,
+    label: ablationLabel(r.variant),
+    text: `${formatNumber(r.multiplier)}× [${formatNumber(r.lower)}, ${formatNumber(r.upper)}]`,
+  }));
+  const y = {
+    field: "label",
+    type: "nominal",
+    sort: order.slice(1),
+    title: null,
+    axis: { labelLimit: 0 },
+  };
+  const x = (field: string) => ({
+    field,
+    type: "quantitative",
+    scale: { ...LOG_SCALE, padding: 40 },
+    title: "compute multiplier (×), log scale",
+  });
+  const color = variantColor(order, null);
   return topLevelSpec({
     title: {
       text: "Compute multipliers of the ablations",
-      subtitle:
-        `compute the variant needs for the baseline's loss (${baseline} = 1); 95% bootstrap CI over seeds`,
+      subtitle: [
+        "compute the variant needs to reach the baseline's loss (baseline = 1);",
+        "95% bootstrap interval over seeds; right of 1 the change costs compute",
+      ],
     },
     layer: [
       {
         data: { values: [{ one: 1 }] },
         mark: { type: "rule", strokeDash: [4, 3], color: "#888" },
-        encoding: { x: { field: "one", type: "quantitative" } },
+        encoding: { x: x("one") },
       },
       {
         data: { values },
-        mark: { type: "rule", strokeWidth: 2, color: "#4c78a8" },
-        encoding: {
-          y,
-          x: {
-            field: "lower",
-            type: "quantitative",
-            scale: LOG_SCALE,
-            title: "compute multiplier (×)",
-          },
-          x2: { field: "upper" },
-        },
+        mark: { type: "rule", strokeWidth: 2.5 },
+        encoding: { y, x: x("lower"), x2: { field: "upper" }, color },
       },
       {
         data: { values },
-        mark: { type: "point", filled: true, size: 70, color: "#4c78a8" },
+        mark: { type: "point", filled: true, size: 90, opacity: 1 },
         encoding: {
           y,
-          x: { field: "multiplier", type: "quantitative", scale: LOG_SCALE },
+          x: x("multiplier"),
+          color,
           tooltip: [
-            { field: "label", type: "nominal" },
-            { field: "multiplier", type: "quantitative", format: ".3g" },
-            { field: "lower", type: "quantitative", format: ".3g" },
-            { field: "upper", type: "quantitative", format: ".3g" },
+            { field: "label", type: "nominal", title: "change" },
+            { field: "text", type: "nominal", title: "multiplier [95% CI]" },
           ],
         },
       },
+      {
+        data: { values },
+        mark: { type: "text", align: "center", baseline: "bottom", dy: -9, fontSize: 11 },
+        encoding: { y, x: x("multiplier"), text: { field: "text" }, color: { value: "#333" } },
+      },
     ],
-  }, { height: 40 * rows.length + 40 });
+  }, { width: 420, height: 52 * rows.length + 20 });
 }
 
-/** Mean loss per (variant, budget) against compute, with each variant's shared-slope line. */
+/** Geometric-mean loss per (variant, budget) with each variant's shared-slope line and band. */
 function lossVsComputeSpec(
   runs: readonly AblationRun[],
   multipliers: readonly ComputeMultiplier[],
@@ -217,56 +246,106 @@ function lossVsComputeSpec(
     m.n++;
     means.set(key, m);
   }
-  const points = [...means.values()].map((m) => ({ ...m, loss: Math.exp(m.loss / m.n) }));
-  const budgets = [...new Set(runs.map((r) => r.compute))];
-  const [low, high] = [Math.min(...budgets), Math.max(...budgets)];
-  const lines = multipliers.flatMap((m) =>
-    [low, high].map((c) => ({
-      variant: m.variant,
-      compute: c,
-      loss: Math.exp(m.variantIntercept - m.slope * Math.log(c)),
-    }))
-  );
-  const own = sharedSlope([
-    runs.filter((r) => r.variant === baseline),
-    runs.filter((r) => r.variant === baseline),
-  ]);
-  for (const c of [low, high]) {
-    lines.push({
-      variant: baseline,
-      compute: c,
-      loss: Math.exp(own.intercepts[0] - own.slope * Math.log(c)),
+  const points = [...means.values()].map((m) => ({
+    ...m,
+    label: ablationLabel(m.variant),
+    loss: Math.exp(m.loss / m.n),
+  }));
+  const budgets = [...new Set(runs.map((r) => r.compute))].sort((a, b) => a - b);
+  const range: [number, number] = [budgets[0], budgets[budgets.length - 1]];
+  const base = runs.filter((r) => r.variant === baseline);
+  /** The fitted line of `variant` (its intercept under the slope shared with the baseline). */
+  const lineOf = (groups: readonly (readonly AblationRun[])[]) => {
+    const fit = sharedSlope(groups);
+    return (c: number) => Math.exp(fit.intercepts[1] - fit.slope * Math.log(c));
+  };
+  const variants = [baseline, ...multipliers.map((m) => m.variant)];
+  const lines = variants.flatMap((variant) => {
+    const mine = runs.filter((r) => r.variant === variant);
+    const line = lineOf([base, mine]);
+    return logSpaced(range[0], range[1], 12).map((compute) => ({
+      variant,
+      label: ablationLabel(variant),
+      compute,
+      loss: line(compute),
+    }));
+  });
+  const bands = variants.flatMap((variant, k) => {
+    const mine = runs.filter((r) => r.variant === variant);
+    const pool = variant === baseline ? mine : [...base, ...mine];
+    // Seeds are resampled within each (variant, budget) cell, as for the multipliers.
+    const strata = new Map<string, number[]>();
+    pool.forEach((r, i) => {
+      const key = `${r.variant}|${r.compute}`;
+      strata.set(key, [...(strata.get(key) ?? []), i]);
     });
-  }
+    const band = bootstrapBand(pool.length, range, (idx) => {
+      const sample = Array.from(idx, (i) => pool[i]);
+      const own = sample.filter((r) => r.variant === variant);
+      return lineOf([
+        variant === baseline ? own : sample.filter((r) => r.variant === baseline),
+        own,
+      ]);
+    }, { resamples: 1000, seed: k, strata: [...strata.values()], samples: 10 });
+    return (band ?? []).map((row) => ({
+      label: ablationLabel(variant),
+      compute: row.x,
+      lower: row.lower,
+      upper: row.upper,
+    }));
+  });
   const x = {
     field: "compute",
     type: "quantitative",
     scale: LOG_SCALE,
     title: "compute C (FLOPs)",
-    axis: { format: ".2~e", values: budgets },
+    axis: {
+      values: budgets,
+      labelExpr: labelLookup(Object.fromEntries(budgets.map((c) => [String(c), formatNumber(c)]))),
+    },
   };
-  const y = {
-    field: "loss",
+  const y = (field: string) => ({
+    field,
     type: "quantitative",
     scale: LOG_SCALE,
-    title: "held-out loss (nats/token, geometric mean over seeds)",
-  };
-  const color = { field: "variant", type: "nominal", title: "variant" };
+    title: "held-out loss (nats/token)",
+  });
+  const color = variantColor(variantOrder(multipliers, baseline), BOTTOM_LEGEND);
   return topLevelSpec({
-    title: "Loss against compute per variant",
+    title: {
+      text: "Loss against compute per variant",
+      subtitle: [
+        "points: geometric mean over seeds; lines: log L = c − k·log C with k shared with the",
+        "baseline (each variant fitted with it); bands: 95% bootstrap over seeds",
+      ],
+    },
     layer: [
       {
-        data: { values: points },
-        mark: { type: "point", filled: true, size: 50 },
-        encoding: { x, y, color },
+        data: { values: bands },
+        mark: { type: "area", opacity: 0.14 },
+        encoding: { x, y: y("lower"), y2: { field: "upper" }, color, detail: { field: "label" } },
       },
       {
         data: { values: lines },
-        mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { x, y, color },
+        mark: { type: "line", strokeWidth: 2 },
+        encoding: { x, y: y("loss"), color },
+      },
+      {
+        data: { values: points },
+        mark: { type: "point", filled: true, size: 60, opacity: 1 },
+        encoding: {
+          x,
+          y: y("loss"),
+          color,
+          tooltip: [
+            { field: "label", type: "nominal", title: "variant" },
+            { field: "compute", type: "quantitative", format: ".3~s" },
+            { field: "loss", type: "quantitative", format: ".4~g" },
+          ],
+        },
       },
     ],
-  }, {});
+  }, { width: 520, height: 320 });
 }
 
 /**
@@ -287,9 +366,14 @@ export async function analyzeAblations(dir: string, baseline: string): Promise<A
     loss: metric(r, "loss"),
   }));
   const multipliers = computeMultipliers(runs, baseline);
+  const lines = multipliers.map((m) =>
+    `${ablationLabel(m.variant)}: ${withInterval(m.multiplier, m)}× the compute of the ` +
+    `baseline at equal loss`
+  );
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "gpt-ablations",
+    headline: lines,
     method: "log L = c_variant − k·log C with k shared by the variant and the baseline " +
       "(least squares over every seed's run); multiplier = exp((c_variant − c_baseline)/k) = " +
       "C_variant/C_baseline at equal loss; 95% percentile bootstrap over seeds within each budget",
@@ -310,8 +394,6 @@ export async function analyzeAblations(dir: string, baseline: string): Promise<A
   return {
     fits: fitsPath,
     plots,
-    lines: multipliers.map((m) =>
-      `${m.variant}: ${withInterval(m.multiplier, m)}× the compute of ${baseline} at equal loss`
-    ),
+    lines,
   };
 }

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { renderPlotFile } from "../plot/directory.ts";
-import { writePlotSpec } from "../plot/directory.ts";
-import type { PlotSpec } from "../plot/spec.ts";
+import { renderPlotFile, writePlotSpec } from "../plot/directory.ts";
+import { orderByValue } from "../plot/format.ts";
+import type { PlotSpec, PlotTitle } from "../plot/spec.ts";
 import { trainingCurvesSpec } from "../plot/training_curves.ts";
 import { writeFileAtomic } from "../sweep/atomic.ts";
 import { readTrialRecords, type TrialRecord } from "../sweep/store.ts";
@@ -85,6 +85,7 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
 
 /**
  * Writes `DIR/NAME.vl.json` and renders it to `NAME.svg` and `NAME.png`; returns the PNG path.
+ * Throws when a panel of the rendered plot shows no visible mark.
  *
  * @example
  * ```ts
@@ -94,23 +95,51 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
 export async function writePlot(dir: string, name: string, spec: PlotSpec): Promise<string> {
   const path = `${dir.replace(/\/+$/, "")}/${name}.vl.json`;
   await writePlotSpec(path, spec);
-  return (await renderPlotFile(path)).png;
+  const rendered = await renderPlotFile(path);
+  if (rendered.problems.length > 0) throw new Error(rendered.problems.join("; "));
+  return rendered.png;
+}
+
+/** How {@link validationCurvesSpec} names, orders and groups the trials' curves. */
+export interface CurveGrouping {
+  /** The curve's colour label (trials with one label share a colour). */
+  label: (record: TrialRecord) => string;
+  /** A number ordering the labels (default: natural order of the labels). */
+  order?: (record: TrialRecord) => number;
+  /** A panel label: one panel per value (default: one panel). */
+  panel?: (record: TrialRecord) => string;
+  /** A number ordering the panels. */
+  panelOrder?: (record: TrialRecord) => number;
+  /** Colours from a sequential scheme (labels that form a scale). */
+  sequential?: boolean;
+  colorTitle: string;
+  title: PlotTitle;
+}
+
+/** Labels of `records` ordered by a number each has. */
+function labelsByValue(
+  records: readonly TrialRecord[],
+  label: (record: TrialRecord) => string,
+  value: ((record: TrialRecord) => number) | undefined,
+): string[] | undefined {
+  return value && orderByValue(records.map((r) => [label(r), value(r)] as const));
 }
 
 /**
- * Held-out loss curves of every trial against training tokens, one line per trial labelled by
- * `label(record)`.
+ * Held-out loss curves of every trial against training tokens, coloured (and optionally
+ * panelled) by `grouping`; the trial id separates curves that share a colour.
  *
  * @example
  * ```ts
- * const spec = validationCurvesSpec(ok, (r) => `N=${r.metrics.n}`, "model size");
+ * const spec = validationCurvesSpec(ok, {
+ *   label: (r) => `N = ${r.metrics.n}`, order: (r) => Number(r.metrics.n),
+ *   colorTitle: "model size", title: "held-out loss during training",
+ * });
  * ```
  */
 export function validationCurvesSpec(
   records: readonly TrialRecord[],
-  label: (record: TrialRecord) => string,
-  colorTitle: string,
-  title: string,
+  grouping: CurveGrouping,
 ): PlotSpec {
   const rows = records.flatMap((record) =>
     record.history
@@ -118,16 +147,26 @@ export function validationCurvesSpec(
       .map((point) => ({
         tokens: point.metrics.tokens,
         val_loss: point.metrics.val_loss,
-        config: label(record),
+        config: grouping.label(record),
+        trial: record.id,
+        ...(grouping.panel ? { panel: grouping.panel(record) } : {}),
       }))
   );
+  const panelOrder = grouping.panel &&
+    labelsByValue(records, grouping.panel, grouping.panelOrder);
   return trainingCurvesSpec(rows, {
     x: "tokens",
     y: "val_loss",
+    detail: "trial",
+    order: labelsByValue(records, grouping.label, grouping.order),
+    sequential: grouping.sequential,
+    ...(grouping.panel
+      ? { facet: { field: "panel", order: panelOrder, columns: panelOrder!.length === 4 ? 2 : 3 } }
+      : {}),
     xTitle: "training tokens",
     yTitle: "held-out loss (nats/token)",
-    colorTitle,
-    title,
+    colorTitle: grouping.colorTitle,
+    title: grouping.title,
   });
 }
 

@@ -19,6 +19,9 @@ import {
   writePlot,
 } from "./common.ts";
 import { BOOTSTRAP_RESAMPLES } from "./model_size.ts";
+import { bootstrapBand } from "./bands.ts";
+import { chinchillaText, kaplanEquation } from "./labels.ts";
+import { formatCount } from "../plot/format.ts";
 
 /** Bootstrap resamples of the five-parameter Chinchilla fit (each refit is an L-BFGS polish). */
 const CHINCHILLA_RESAMPLES = 200;
@@ -39,7 +42,7 @@ export async function analyzeDataSize(dir: string): Promise<AnalysisReport> {
     d: metric(r, "train_tokens"),
     loss: metric(r, "best_loss"),
     final_loss: metric(r, "loss"),
-    model: `N=${metric(r, "n")}`,
+    model: `N = ${formatCount(metric(r, "n"))}`,
   }));
   const largest = Math.max(...points.map((p) => p.n));
   const top = points.filter((p) => p.n === largest);
@@ -53,9 +56,18 @@ export async function analyzeDataSize(dir: string): Promise<AnalysisReport> {
     { n: points.map((p) => p.n), d: points.map((p) => p.d), loss: points.map((p) => p.loss) },
     { bootstrap: { resamples: CHINCHILLA_RESAMPLES, seed: 0 } },
   );
+  const e = joint.bootstrap!.intervals;
+  const lines = [
+    `L(D) at N=${largest}: ${lawD.equation}; exponent of D ${
+      withInterval(exponent.value, exponent)
+    }`,
+    `Chinchilla: ${joint.equation}; alpha ${withInterval(joint.params.alpha, e.alpha)}, ` +
+    `beta ${withInterval(joint.params.beta, e.beta)}`,
+  ];
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "gpt-data-size",
+    headline: lines,
     loss: "lowest held-out loss over the run's evaluations (early stopping), nats/token",
     kaplan_d: {
       law: "L(D) = (D_c/D)^alpha_D for the largest model, D = training-set tokens",
@@ -78,6 +90,29 @@ export async function analyzeDataSize(dir: string): Promise<AnalysisReport> {
     excluded: other.map((r) => ({ id: r.id, status: r.status, config: r.config })),
   });
   const sizes = [...new Set(points.map((p) => p.n))].sort((a, b) => a - b);
+  const tokens = points.map((p) => p.d);
+  const range: [number, number] = [Math.min(...tokens), Math.max(...tokens)];
+  const scale = Math.min(...points.map((p) => p.loss));
+  const jp = joint.params;
+  const jointStart = [[Math.log(jp.A), Math.log(jp.B), Math.log(jp.E), jp.alpha, jp.beta]];
+  const jointBand = (n: number) =>
+    bootstrapBand(points.length, range, (idx) => {
+      const params = fitChinchilla({
+        n: Array.from(idx, (i) => points[i].n),
+        d: Array.from(idx, (i) => points[i].d),
+        loss: Array.from(idx, (i) => points[i].loss),
+      }, { starts: jointStart }).params;
+      return (d) => predictChinchillaLoss(params, n, d);
+    }, { resamples: CHINCHILLA_RESAMPLES, seed: 0 });
+  const kaplanBand = bootstrapBand(top.length, range, (idx) => {
+    const { Dc, alphaD } = fitKaplanD({
+      d: Array.from(idx, (i) => top[i].d),
+      loss: Array.from(idx, (i) => top[i].loss),
+    }).params;
+    return (d) => (Dc / d) ** alphaD;
+  }, { resamples: BOOTSTRAP_RESAMPLES, seed: 0 });
+  const series = (n: number) => `N = ${formatCount(n)}`;
+  const jointLabel = `L(N, D), one fit over every run: ${chinchillaText(joint.params, scale)}`;
   const plots = [
     await writePlot(
       dir,
@@ -87,41 +122,43 @@ export async function analyzeDataSize(dir: string): Promise<AnalysisReport> {
         y: "loss",
         xTitle: "training-set tokens D",
         yTitle: "best held-out loss (nats/token)",
-        color: { field: "model", title: "non-embedding N" },
+        color: { field: "model", title: "non-embedding parameters", order: sizes.map(series) },
         laws: [
-          {
-            label: `L(D), N=${largest}: ${lawD.equation}`,
-            predict: (d) => (lawD.params.Dc / d) ** lawD.params.alphaD,
-          },
           ...sizes.map((n) => ({
-            label: `Chinchilla at N=${n}`,
+            label: jointLabel,
+            series: series(n),
             predict: (d: number) => predictChinchillaLoss(joint.params, n, d),
+            band: jointBand(n),
           })),
+          {
+            label: `L(D) at ${series(largest)}: ${
+              kaplanEquation("D", lawD.params.Dc, lawD.params.alphaD)
+            }`,
+            series: series(largest),
+            dashed: true,
+            predict: (d) => (lawD.params.Dc / d) ** lawD.params.alphaD,
+            band: kaplanBand,
+          },
         ],
-        title: "GPT data size: L(D) and L(N, D)",
+        title: {
+          text: "GPT data size: L(D) and L(N, D)",
+          subtitle: "lowest held-out loss of each run; bands: 95% bootstrap over runs",
+        },
       }),
     ),
     await writePlot(
       dir,
       "curves",
-      validationCurvesSpec(
-        ok,
-        (r) => `N=${metric(r, "n")}, D=${metric(r, "train_tokens")}`,
-        "model, data",
-        "held-out loss during training",
-      ),
+      validationCurvesSpec(ok, {
+        label: (r) => `D = ${formatCount(metric(r, "train_tokens"))}`,
+        order: (r) => metric(r, "train_tokens"),
+        sequential: true,
+        panel: (r) => series(metric(r, "n")),
+        panelOrder: (r) => metric(r, "n"),
+        colorTitle: "training-set tokens",
+        title: "GPT data size: held-out loss during training",
+      }),
     ),
   ];
-  const e = joint.bootstrap!.intervals;
-  return {
-    fits: fitsPath,
-    plots,
-    lines: [
-      `L(D) at N=${largest}: ${lawD.equation}; exponent of D ${
-        withInterval(exponent.value, exponent)
-      }`,
-      `Chinchilla: ${joint.equation}; alpha ${withInterval(joint.params.alpha, e.alpha)}, ` +
-      `beta ${withInterval(joint.params.beta, e.beta)}`,
-    ],
-  };
+  return { fits: fitsPath, plots, lines };
 }

@@ -9,7 +9,10 @@
  *
  * @module
  */
+import { formatCount, formatNumber } from "../plot/format.ts";
+import { frontierRange } from "../plot/frontier_plot.ts";
 import { isoFlopFigureSpec } from "../plot/isoflop_plot.ts";
+import { bootstrapBand } from "./bands.ts";
 import { BootstrapFailure } from "../scaling/bootstrap.ts";
 import { isoFlopApproach, type IsoFlopResult } from "../scaling/isoflop.ts";
 import {
@@ -25,6 +28,15 @@ import {
 
 /** Bootstrap of the law: resamples of the runs within each budget. */
 const BOOTSTRAP = { resamples: 1000, seed: 0, level: 0.95 };
+
+/** Index of the budget nearest to `flops` in log space. */
+function nearestBudget(budgets: readonly number[], flops: number): number {
+  let best = 0;
+  budgets.forEach((b, k) => {
+    if (Math.abs(Math.log(flops / b)) < Math.abs(Math.log(flops / budgets[best]))) best = k;
+  });
+  return best;
+}
 
 /**
  * Runs approach 2 on a `gpt-isoflop` results directory and writes `fits.json`, `isoflop.*`
@@ -74,9 +86,23 @@ export async function analyzeIsoFlop(dir: string): Promise<AnalysisReport> {
   }));
   const ratios = optima.map((o) => o.tokens_per_parameter);
   const geometricMean = result.tokensPerParameter;
+  const lines = [
+    `IsoFLOP: N_opt ∝ C^a, a = ${shown(result.law.a, "a")}; ` +
+    `D_opt ∝ C^b, b = ${shown(result.law.b, "b")}; ` +
+    `tokens per parameter at the optimum ${
+      ratios.map((r) => r.toFixed(1)).join(", ")
+    } (geometric mean ${shown(geometricMean, "tokensPerParameter")}) over ${optima.length} budgets`,
+    boot
+      ? `  ${
+        Math.round(boot.level * 100)
+      }% bootstrap intervals: ${boot.resamples} resamples of the runs within each ` +
+        `budget, seed ${boot.seed}, ${boot.failed} failed (a degenerate or non-convex parabola)`
+      : `  no bootstrap intervals: ${bootstrapError}`,
+  ];
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "gpt-isoflop",
+    headline: lines,
     method: "Chinchilla approach 2: parabola of final held-out loss in log10 N per budget " +
       "C = 6·N·D (N non-embedding), then N_opt = k_N·C^a, D_opt = k_D·C^b",
     a: result.law.a,
@@ -102,40 +128,50 @@ export async function analyzeIsoFlop(dir: string): Promise<AnalysisReport> {
     unassigned: result.unassigned,
     excluded: other.map((r) => ({ id: r.id, status: r.status, config: r.config })),
   });
+  // Bands of N_opt(C) and D_opt(C): approach 2 refitted on the runs resampled within each
+  // budget, as the intervals of a and b are.
+  const strata = budgets.map((_, k) =>
+    runs.flatMap((_, i) => nearestBudget(budgets, runs[i].flops) === k ? [i] : [])
+  ).filter((stratum) => stratum.length > 0);
+  const range = frontierRange(result.profiles.map((p) => p.flops));
+  const lawBand = (quantity: "n" | "d") =>
+    bootstrapBand(runs.length, range, (idx) => {
+      const refit = isoFlopApproach(Array.from(idx, (i) => runs[i]), options);
+      if (refit.profiles.length < result.profiles.length) {
+        throw new RangeError("a budget's resample has no parabola minimum");
+      }
+      const law = refit.law;
+      const [k, e] = quantity === "n" ? [law.nCoefficient, law.a] : [law.dCoefficient, law.b];
+      return (c) => k * c ** e;
+    }, { ...BOOTSTRAP, strata });
   const plots = [
     await writePlot(
       dir,
       "isoflop",
-      isoFlopFigureSpec(result, [], { title: "GPT IsoFLOP profiles" }),
+      isoFlopFigureSpec(result, [], {
+        title: "GPT IsoFLOP profiles and the compute-optimal frontier",
+        lossTitle: "held-out loss (nats/token)",
+        bands: boot ? { n: lawBand("n"), d: lawBand("d") } : undefined,
+        intervals: boot ? { a: interval("a")!, b: interval("b")! } : undefined,
+      }),
     ),
     await writePlot(
       dir,
       "curves",
-      validationCurvesSpec(
-        ok,
-        (r) => `C=${configNumber(r, "budget").toExponential(1)}, N=${metric(r, "n")}`,
-        "budget, model",
-        "held-out loss during training",
-      ),
+      validationCurvesSpec(ok, {
+        label: (r) => `N = ${formatCount(metric(r, "n"))}`,
+        order: (r) => metric(r, "n"),
+        sequential: true,
+        panel: (r) => `C = ${formatNumber(configNumber(r, "budget"), 2)} FLOPs`,
+        panelOrder: (r) => configNumber(r, "budget"),
+        colorTitle: "non-embedding parameters",
+        title: "GPT IsoFLOP runs: held-out loss during training",
+      }),
     ),
   ];
   return {
     fits: fitsPath,
     plots,
-    lines: [
-      `IsoFLOP: N_opt ∝ C^a, a = ${shown(result.law.a, "a")}; ` +
-      `D_opt ∝ C^b, b = ${shown(result.law.b, "b")}; ` +
-      `tokens per parameter at the optimum ${
-        ratios.map((r) => r.toFixed(1)).join(", ")
-      } (geometric mean ${
-        shown(geometricMean, "tokensPerParameter")
-      }) over ${optima.length} budgets`,
-      boot
-        ? `  ${
-          Math.round(boot.level * 100)
-        }% bootstrap intervals: ${boot.resamples} resamples of the runs within each ` +
-          `budget, seed ${boot.seed}, ${boot.failed} failed (a degenerate or non-convex parabola)`
-        : `  no bootstrap intervals: ${bootstrapError}`,
-    ],
+    lines,
   };
 }

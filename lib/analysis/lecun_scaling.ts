@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { formatCount, orderByValue } from "../plot/format.ts";
 import { scalingPlotSpec } from "../plot/scaling_plot.ts";
 import { trainingCurvesSpec } from "../plot/training_curves.ts";
 import { fitPowerLaw, predictPowerLaw } from "../scaling/power_law.ts";
@@ -21,6 +22,8 @@ import {
   writePlot,
 } from "./common.ts";
 import { BOOTSTRAP_RESAMPLES } from "./model_size.ts";
+import { bootstrapBand } from "./bands.ts";
+import { powerLawText } from "./labels.ts";
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -30,6 +33,14 @@ function median(values: number[]): number {
 
 const groupOf = (r: TrialRecord) =>
   `width ${configNumber(r, "width")}, ${configNumber(r, "passes")} passes`;
+
+/** The group's figure label: `width ×1.5`, with the passes when the grid has several. */
+function groupLabel(records: readonly TrialRecord[]): (r: TrialRecord) => string {
+  const passes = new Set(records.map((r) => configNumber(r, "passes")));
+  return (r) =>
+    `width ×${configNumber(r, "width")}` +
+    (passes.size > 1 ? `, ${configNumber(r, "passes")} passes` : "");
+}
 
 /**
  * Fits error(D) per width to a `lecun1989-scaling` results directory and writes `fits.json`,
@@ -42,12 +53,17 @@ const groupOf = (r: TrialRecord) =>
  */
 export async function analyzeLecunScaling(dir: string): Promise<AnalysisReport> {
   const { ok, other } = await finishedTrials(dir);
+  const label = groupLabel(ok);
   const points = ok.map((r) => ({
     d: configNumber(r, "train_size"),
     error: metric(r, "test_error"),
     group: groupOf(r),
+    net: label(r),
   }));
-  const groups = [...new Set(points.map((p) => p.group))].sort();
+  const byWidth = (r: TrialRecord) => configNumber(r, "width") * 1e6 + configNumber(r, "passes");
+  const groups = orderByValue(ok.map((r) => [groupOf(r), byWidth(r)] as const));
+  const nets = orderByValue(ok.map((r) => [label(r), byWidth(r)] as const));
+  const netOf = new Map(points.map((p) => [p.group, p.net]));
   const medians = groups.flatMap((group) => {
     const mine = points.filter((p) => p.group === group);
     return [...new Set(mine.map((p) => p.d))].sort((a, b) => a - b).map((d) => ({
@@ -65,9 +81,15 @@ export async function analyzeLecunScaling(dir: string): Promise<AnalysisReport> 
     );
     return [{ group, fit, points: mine.length }];
   });
+  const lines = fits.map(({ group, fit }) =>
+    `${group}: error = E + A·D^−β with E ${
+      withInterval(fit.params.c, fit.bootstrap!.intervals.c)
+    }%, β ${withInterval(fit.params.b, fit.bootstrap!.intervals.b)}`
+  );
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "lecun1989-scaling",
+    headline: lines,
     law:
       "test error (%) = E + A·D^(−beta) per width and passes, D = train digits, fitted to the median over seeds",
     fits: fits.map(({ group, fit, points }) => ({
@@ -88,9 +110,29 @@ export async function analyzeLecunScaling(dir: string): Promise<AnalysisReport> 
     r.history.filter((h) => typeof h.metrics.test_error === "number").map((h) => ({
       pass: h.step,
       test_error: h.metrics.test_error,
-      config: `D=${configNumber(r, "train_size")}, ${groupOf(r)}`,
+      digits: `D = ${formatCount(configNumber(r, "train_size"))}`,
+      net: label(r),
+      trial: r.id,
     }))
   ).filter((row) => row.pass > 0);
+  const digitOrder = orderByValue(
+    ok.map((r) =>
+      [`D = ${formatCount(configNumber(r, "train_size"))}`, configNumber(r, "train_size")] as const
+    ),
+  );
+  const bandOf = (group: string, fit: { params: { a: number; b: number; c: number } }) => {
+    const mine = medians.filter((p) => p.group === group);
+    const start = [[Math.log(fit.params.a), fit.params.b, Math.log(fit.params.c)]];
+    const sizes = mine.map((p) => p.d);
+    return bootstrapBand(mine.length, [Math.min(...sizes), Math.max(...sizes)], (idx) => {
+      const params = fitPowerLaw(
+        { x: Array.from(idx, (i) => mine[i].d), y: Array.from(idx, (i) => mine[i].error) },
+        { irreducible: true, starts: start },
+      ).params;
+      return (d) => predictPowerLaw(params, d);
+    }, { resamples: BOOTSTRAP_RESAMPLES, seed: 0 });
+  };
+  const scale = Math.min(...points.map((p) => p.error));
   const plots = [
     await writePlot(
       dir,
@@ -99,13 +141,19 @@ export async function analyzeLecunScaling(dir: string): Promise<AnalysisReport> 
         x: "d",
         y: "error",
         xTitle: "train digits D",
+        xFormat: "~s",
         yTitle: "test error (%)",
-        color: { field: "group", title: "net" },
+        color: { field: "net", title: "net (width multiplier)", order: nets },
         laws: fits.map(({ group, fit }) => ({
-          label: `${group}: ${fit.equation.replace(/y/g, "err").replace(/x/g, "D")}`,
+          label: powerLawText("err", "D", fit.params, scale),
+          series: netOf.get(group)!,
           predict: (d: number) => predictPowerLaw(fit.params, d),
+          band: bandOf(group, fit),
         })),
-        title: "1989 net: test error against train-set size",
+        title: {
+          text: "1989 net: test error against train-set size",
+          subtitle: "every seed's run; fits to the median over seeds, bands: 95% bootstrap",
+        },
       }),
     ),
     await writePlot(
@@ -114,20 +162,21 @@ export async function analyzeLecunScaling(dir: string): Promise<AnalysisReport> 
       trainingCurvesSpec(curves, {
         x: "pass",
         y: "test_error",
+        color: "digits",
+        order: digitOrder,
+        sequential: true,
+        detail: "trial",
+        facet: { field: "net", order: nets },
         xTitle: "pass",
         yTitle: "test error (%)",
-        colorTitle: "run",
-        title: "Test error over passes",
+        colorTitle: "train digits",
+        title: "1989 net: test error over passes, every seed",
       }),
     ),
   ];
   return {
     fits: fitsPath,
     plots,
-    lines: fits.map(({ group, fit }) =>
-      `${group}: error = E + A·D^−β with E ${
-        withInterval(fit.params.c, fit.bootstrap!.intervals.c)
-      }%, β ${withInterval(fit.params.b, fit.bootstrap!.intervals.b)}`
-    ),
+    lines,
   };
 }

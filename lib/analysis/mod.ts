@@ -16,3 +16,15 @@ export { analyzeDataSize } from "./data_size.ts";
 export { analyzeIsoFlop } from "./isoflop.ts";
 export { analyzeModelSize } from "./model_size.ts";
 export { analyzeLecunScaling } from "./lecun_scaling.ts";
+export { lecunErrorCurvesSpec, writeLecunErrorCurves } from "./lecun1989.ts";
+export { bootstrapBand, type CurveRefit } from "./bands.ts";
+export {
+  ablationLabel,
+  additive,
+  chinchillaText,
+  kaplanEquation,
+  lecunRecipe,
+  lecunRecipeLabel,
+  lecunRecipeRank,
+  powerLawText,
+} from "./labels.ts";

@@ -7,6 +7,8 @@
  */
 import { scalingPlotSpec } from "../plot/scaling_plot.ts";
 import { fitKaplanN } from "../scaling/kaplan.ts";
+import { bootstrapBand } from "./bands.ts";
+import { kaplanEquation } from "./labels.ts";
 import {
   type AnalysisReport,
   configNumber,
@@ -42,11 +44,25 @@ export async function analyzeModelSize(dir: string): Promise<AnalysisReport> {
     { n: points.map((p) => p.n), loss: points.map((p) => p.loss) },
     { bootstrap: { resamples: BOOTSTRAP_RESAMPLES, seed: 0 } },
   );
+  const bootstrap = { resamples: BOOTSTRAP_RESAMPLES, seed: 0 };
+  const sizes = points.map((p) => p.n);
+  const band = bootstrapBand(points.length, [Math.min(...sizes), Math.max(...sizes)], (idx) => {
+    const { Nc, alphaN } = fitKaplanN({
+      n: Array.from(idx, (i) => points[i].n),
+      loss: Array.from(idx, (i) => points[i].loss),
+    }).params;
+    return (n) => (Nc / n) ** alphaN;
+  }, bootstrap);
   const alpha = fit.bootstrap!.intervals.alphaN;
   const exponent = { value: -fit.params.alphaN, lower: -alpha.upper, upper: -alpha.lower };
+  const lines = [
+    `L(N): ${fit.equation}; exponent of N ${withInterval(exponent.value, exponent)} ` +
+    `(95% bootstrap CI, ${points.length} models)`,
+  ];
   const fitsPath = `${dir}/fits.json`;
   await writeJson(fitsPath, {
     experiment: "gpt-model-size",
+    headline: lines,
     law:
       "L(N) = (N_c/N)^alpha_N, N = non-embedding parameters, L = final held-out loss (nats/token)",
     equation: fit.equation,
@@ -66,28 +82,33 @@ export async function analyzeModelSize(dir: string): Promise<AnalysisReport> {
         y: "loss",
         xTitle: "non-embedding parameters N",
         yTitle: "held-out loss (nats/token)",
-        color: { field: "model", title: "layers×width" },
-        laws: [{ label: fit.equation, predict: (n) => (fit.params.Nc / n) ** fit.params.alphaN }],
-        title: "GPT model size: L(N)",
+        pointLabel: "model",
+        tooltip: ["model"],
+        laws: [{
+          label: `${kaplanEquation("N", fit.params.Nc, fit.params.alphaN)} (95% band)`,
+          predict: (n) => (fit.params.Nc / n) ** fit.params.alphaN,
+          band,
+        }],
+        title: {
+          text: "GPT model size: L(N)",
+          subtitle: `${points.length} models, labelled layers×width; band: bootstrap over models`,
+        },
       }),
     ),
     await writePlot(
       dir,
       "curves",
-      validationCurvesSpec(
-        ok,
-        (r) => `${configNumber(r, "layers")}×${configNumber(r, "width")}`,
-        "layers×width",
-        "held-out loss during training",
-      ),
+      validationCurvesSpec(ok, {
+        label: (r) => `${configNumber(r, "layers")}×${configNumber(r, "width")}`,
+        order: (r) => metric(r, "n"),
+        colorTitle: "layers×width",
+        title: "GPT model size: held-out loss during training",
+      }),
     ),
   ];
   return {
     fits: fitsPath,
     plots,
-    lines: [
-      `L(N): ${fit.equation}; exponent of N ${withInterval(exponent.value, exponent)} ` +
-      `(95% bootstrap CI, ${points.length} models)`,
-    ],
+    lines,
   };
 }

@@ -1,8 +1,10 @@
 /**
- * `deno task notebooks [--out DIR] [--only NAME] [--in-place]`: registers Deno's Jupyter kernel
- * when it is missing, executes every notebook in notebooks/ headless with
- * `jupyter nbconvert --to notebook --execute` and SCALELAB_NOTEBOOK_SCALE=small, and checks
- * each executed copy (no cell error; its plots as Vega-Lite v5 + SVG bundles; its tables).
+ * `deno task notebooks [--out DIR] [--only NAME] [--scale small|full] [--in-place] [--html]`:
+ * registers Deno's Jupyter kernel when it is missing, executes every notebook in notebooks/
+ * headless with `jupyter nbconvert --to notebook --execute` (no timing metadata recorded) and
+ * SCALELAB_NOTEBOOK_SCALE, and checks each executed copy (no cell error; its plots as Vega-Lite
+ * v5 + SVG + PNG bundles with a visible mark in each panel; its tables; under 250 KB) and each
+ * HTML export (nothing loaded from outside the page).
  *
  * Exit status: 0 when every notebook passed, 1 when one failed (one line naming the notebook
  * and the cell), 2 for bad usage.
@@ -10,7 +12,8 @@
  * @module
  */
 
-import { checkNotebook } from "../notebook/check.ts";
+import { checkNotebook, checkNotebookSize, checkSelfContained } from "../notebook/check.ts";
+import { UsageError } from "./args.ts";
 import { NOTEBOOKS_USAGE, parseNotebooksArgs, selectNotebooks } from "./notebooks_args.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
@@ -81,9 +84,21 @@ async function notebookNames(): Promise<string[]> {
   return names.sort();
 }
 
+/** Empties a notebook's scratch folder, out/notebooks/NAME, so a rerun starts from nothing. */
+async function clearScratch(name: string): Promise<void> {
+  await Deno.remove(`${ROOT}out/notebooks/${name}`, { recursive: true }).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+}
+
 /** Executes one notebook into `out`; returns the executed copy's path and its summary. */
-async function execute(name: string, out: string): Promise<{ path: string; summary: string }> {
+async function execute(
+  name: string,
+  out: string,
+  scale: "small" | "full",
+): Promise<{ path: string; summary: string }> {
   const start = performance.now();
+  await clearScratch(name);
   const run = await output("jupyter", [
     "nbconvert",
     "--to",
@@ -92,13 +107,15 @@ async function execute(name: string, out: string): Promise<{ path: string; summa
     "--allow-errors",
     `--ExecutePreprocessor.kernel_name=${KERNEL}`,
     `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_S}`,
+    // No per-cell execution timestamps in the saved notebook.
+    "--ExecutePreprocessor.record_timing=False",
     "--output-dir",
     out,
     "--output",
     `${name}.ipynb`,
     `${NOTEBOOK_DIR}/${name}.ipynb`,
   ], {
-    SCALELAB_NOTEBOOK_SCALE: Deno.env.get("SCALELAB_NOTEBOOK_SCALE") ?? "small",
+    SCALELAB_NOTEBOOK_SCALE: scale,
     NO_COLOR: "1",
     PYDEVD_DISABLE_FILE_VALIDATION: "1",
   });
@@ -106,7 +123,9 @@ async function execute(name: string, out: string): Promise<{ path: string; summa
     throw new NotebookError(`${name}: jupyter nbconvert failed: ${lastLine(run.stderr)}`);
   }
   const path = `${out}/${name}.ipynb`;
-  const { outputs, problems } = checkNotebook(JSON.parse(await Deno.readTextFile(path)), name);
+  const text = await Deno.readTextFile(path);
+  const { outputs, problems } = checkNotebook(JSON.parse(text), name);
+  problems.push(...checkNotebookSize(text, name));
   if (problems.length > 0) throw new NotebookError(problems.join("\n"));
   const seconds = (performance.now() - start) / 1000;
   return {
@@ -132,7 +151,10 @@ async function exportHtml(path: string): Promise<string> {
   if (run.code !== 0) {
     throw new NotebookError(`${path}: HTML export failed: ${lastLine(run.stderr)}`);
   }
-  return path.replace(/\.ipynb$/, ".html");
+  const html = path.replace(/\.ipynb$/, ".html");
+  const problems = checkSelfContained(await Deno.readTextFile(html), html);
+  if (problems.length > 0) throw new NotebookError(problems.join("\n"));
+  return html;
 }
 
 /**
@@ -148,7 +170,8 @@ export async function notebooksCommand(args: readonly string[]): Promise<number>
   try {
     parsed = parseNotebooksArgs(args);
   } catch (error) {
-    console.error(`error: ${(error as Error).message}; see deno task notebooks --help`);
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}`);
     return 2;
   }
   if (parsed.help) {
@@ -163,7 +186,7 @@ export async function notebooksCommand(args: readonly string[]): Promise<number>
     let failed = 0;
     for (const name of names) {
       try {
-        const { path, summary } = await execute(name, parsed.out);
+        const { path, summary } = await execute(name, parsed.out, parsed.scale);
         console.log(summary);
         if (parsed.html) console.log(`  html: ${await exportHtml(path)}`);
         if (parsed.inPlace) await Deno.copyFile(path, `${NOTEBOOK_DIR}/${name}.ipynb`);

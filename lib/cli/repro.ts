@@ -26,7 +26,7 @@ import {
   writeSummaryFiles,
 } from "../lecun/report.ts";
 import { groupKey, type RunResult, trainLecun } from "../lecun/run.ts";
-import { renderPlotFile } from "../plot/directory.ts";
+import { writeLecunErrorCurves } from "../analysis/lecun1989.ts";
 import { isCpuAdapter } from "../gpu/adapter.ts";
 import { MNIST_TRAIN } from "../data/mnist.ts";
 import { firstLine } from "../sweep/errors.ts";
@@ -262,11 +262,10 @@ async function main(argv: readonly string[]): Promise<number> {
     progress.finish();
     if (out !== undefined) {
       const all = await readRunFiles(out);
-      const rendered = await renderPlotFile(`${out}/error-curves.vl.json`);
-      for (const warning of rendered.warnings) log(`warning: ${rendered.spec}: ${warning}`);
+      const png = await writeLecunErrorCurves(out);
       log(
         `wrote ${written} run file(s) to ${out}; its summaries cover all ${all.length} ` +
-          `(grouped by recipe); plot: ${rendered.svg}, ${rendered.png}`,
+          `(grouped by recipe); plot: ${png.replace(/\.png$/, ".svg")}, ${png}`,
       );
     }
     if (args.json) console.log(JSON.stringify(reproJson(gpu.adapterName, results)));

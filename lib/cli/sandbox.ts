@@ -37,6 +37,7 @@ export const TASK_PERMISSIONS = {
   fit: ["--no-prompt", "--allow-read", "--allow-write=results,out"],
   plots: ["--no-prompt", "--allow-read", "--allow-write=results,out"],
   gpt: ["--no-prompt", "--allow-read", "--allow-write=results,out", "--allow-env"],
+  site: ["--no-prompt", "--allow-read", "--allow-write=out"],
   notebooks: [
     "--no-prompt",
     "--allow-read",

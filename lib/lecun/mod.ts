@@ -58,7 +58,6 @@ export {
 export { initParameters } from "./init.ts";
 export { augmentShift, rollImage } from "./noise.ts";
 export {
-  errorCurvesSpec,
   formatTable,
   type MeanStd,
   meanStd,

@@ -403,58 +403,9 @@ export async function writeSummaryFiles(dir: string, results: readonly RunResult
     ``,
   ].join("\n");
   await writeFileAtomic(`${dir}/summary.md`, markdown);
-  await writeFileAtomic(
-    `${dir}/error-curves.vl.json`,
-    JSON.stringify(errorCurvesSpec(), null, 2) + "\n",
-  );
 }
 
 /** CSV text ending in exactly one newline (arquero's `toCSV` already ends its last row). */
 function csvText(table: { toCSV(): string }): string {
   return table.toCSV().replace(/\n*$/, "\n");
-}
-
-/** Errors below this many percent are drawn at it: the log axis has no 0 (0% train error). */
-export const ERROR_FLOOR_PERCENT = 0.01;
-
-/**
- * A Vega-Lite spec of train (dashed) and test (solid) error per pass, mean over seeds, one
- * color per recipe, reading `history.csv` beside it (`deno task plots DIR` renders it). Means
- * below {@link ERROR_FLOOR_PERCENT} are drawn at that floor, since a log axis has no zero.
- *
- * @example
- * ```ts
- * await Deno.writeTextFile("results/lecun1989/error-curves.vl.json", JSON.stringify(errorCurvesSpec()));
- * ```
- */
-export function errorCurvesSpec(): Record<string, unknown> {
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: "LeCun 1989 and its modernization ladder: error per pass (mean over seeds)",
-    data: { url: "history.csv" },
-    transform: [
-      { filter: "datum.pass > 0" },
-      { fold: ["train_error", "test_error"], as: ["set", "error"] },
-      { calculate: "datum.set === 'test_error' ? 'test' : 'train'", as: "set" },
-      {
-        aggregate: [{ op: "mean", field: "error", as: "error" }],
-        groupby: ["recipe", "variant", "set", "pass"],
-      },
-      { calculate: `max(datum.error, ${ERROR_FLOOR_PERCENT})`, as: "error" },
-    ],
-    mark: { type: "line", strokeWidth: 1.5 },
-    encoding: {
-      x: { field: "pass", type: "quantitative", title: "passes over the train set" },
-      y: {
-        field: "error",
-        type: "quantitative",
-        title: `error (%, log; below ${ERROR_FLOOR_PERCENT}% drawn at ${ERROR_FLOOR_PERCENT}%)`,
-        scale: { type: "log" },
-      },
-      color: { field: "recipe", type: "nominal", sort: VARIANTS.map((v) => v.name) },
-      strokeDash: { field: "set", type: "nominal", sort: ["test", "train"], title: "set" },
-    },
-    width: 560,
-    height: 320,
-  };
 }

@@ -1,17 +1,20 @@
 /**
  * Jupyter display bundles (MIME type → data), built by pure functions so they can be tested
- * and reused outside a notebook: a Vega-Lite plot as `application/vnd.vegalite.v5+json` with an
- * `image/svg+xml` fallback, an arquero table as HTML, a raster image as PNG, Markdown text.
+ * and reused outside a notebook: a Vega-Lite plot as `application/vnd.vegalite.v5+json` with
+ * `image/svg+xml` and `image/png` renderings (JupyterLab draws the spec; classic Notebook, which
+ * has no Vega-Lite renderer and drops SVG from untrusted notebooks, shows the PNG), an arquero
+ * table as HTML, a raster image as PNG, Markdown text.
  *
  * @module
  */
 
-import { renderPlotSvg } from "../plot/render.ts";
+import { compactPlotData } from "../plot/compact.ts";
+import { type RenderOptions, renderPlotSvg, svgToPng } from "../plot/render.ts";
 import { type PlotSpec, VEGA_LITE_SCHEMA } from "../plot/spec.ts";
+import type { MimeBundle } from "./display.ts";
 import { encodePng, type RasterImage } from "./image.ts";
 
-/** A display bundle: MIME type → data, as `Deno.jupyter.display(bundle, { raw: true })` takes. */
-export type MimeBundle = Record<string, unknown>;
+export type { MimeBundle } from "./display.ts";
 
 /** The MIME type of Vega-Lite v5 specs (the newest Jupyter frontends render). */
 export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";
@@ -101,31 +104,31 @@ function plotTitle(spec: PlotSpec): string | undefined {
 }
 
 /**
- * The bundle of a Vega-Lite plot: the spec (its `$schema` set to v5 when missing) and its SVG
- * rendering, for frontends without Vega-Lite (GitHub, nbconvert HTML offline).
+ * The bundle of a Vega-Lite plot: the spec (its `$schema` set to v5 when missing; inline data
+ * stored as CSV text at four significant digits, see `compactPlotData`), its SVG rendering (for
+ * classic Notebook trusted, nbconvert HTML, GitHub) and a PNG at the SVG's size (what classic
+ * Notebook shows untrusted, as on a fresh clone).
  *
  * @example
  * ```ts
  * const bundle = await plotBundle(trainingCurvesSpec(rows));
- * Object.keys(bundle); // ["application/vnd.vegalite.v5+json", "image/svg+xml", "text/plain"]
+ * Object.keys(bundle); // ["application/vnd.vegalite.v5+json", "image/svg+xml", "image/png", "text/plain"]
  * ```
  */
-export async function plotBundle(
-  spec: PlotSpec,
-  options: { baseURL?: string } = {},
-): Promise<MimeBundle> {
+export async function plotBundle(spec: PlotSpec, options: RenderOptions = {}): Promise<MimeBundle> {
   const schema = (spec as { $schema?: unknown }).$schema;
   if (schema !== undefined && schema !== VEGA_LITE_SCHEMA) {
     throw new RangeError(
       `plot: Jupyter renders Vega-Lite v5 specs; this spec declares $schema ${String(schema)}`,
     );
   }
-  const v5 = { ...spec, $schema: VEGA_LITE_SCHEMA } as PlotSpec;
+  const v5 = compactPlotData({ ...spec, $schema: VEGA_LITE_SCHEMA } as PlotSpec);
   const { svg } = await renderPlotSvg(v5, options);
   const title = plotTitle(v5);
   return {
     [VEGALITE_MIME]: v5,
     "image/svg+xml": svg,
+    "image/png": toBase64(await svgToPng(svg, { scale: 1, quantize: true })),
     "text/plain": title === undefined ? "[plot]" : `[plot: ${title}]`,
   };
 }

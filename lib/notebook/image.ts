@@ -1,120 +1,13 @@
 /**
- * Raster images for notebooks: a small pixel-array type, a PNG encoder (zlib through the
- * runtime's `CompressionStream("deflate")`, no native code), and a grid of 16×16 digits.
+ * Raster images for notebooks: a grid of 16×16 digits (the image type and its PNG encoder are
+ * the plot layer's, re-exported here).
  *
  * @module
  */
 
-/** A raster image: `width * height * channels` bytes, row-major, 8 bits per channel. */
-export interface RasterImage {
-  width: number;
-  height: number;
-  /** 1 = gray, 3 = RGB, 4 = RGBA. */
-  channels: 1 | 3 | 4;
-  data: Uint8Array;
-}
+import type { RasterImage } from "../plot/png.ts";
 
-const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
-const COLOR_TYPE = { 1: 0, 3: 2, 4: 6 } as const;
-
-let crcTable: Uint32Array | undefined;
-
-/**
- * CRC-32 (IEEE, as PNG chunks use) of `bytes`.
- *
- * @example
- * ```ts
- * crc32(new TextEncoder().encode("IEND")); // 0xae426082
- * ```
- */
-export function crc32(bytes: Uint8Array): number {
-  crcTable ??= Uint32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = crcTable[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-/**
- * Checks an image's shape, throwing a one-line error on a bad one.
- *
- * @example
- * ```ts
- * checkImage({ width: 2, height: 1, channels: 1, data: new Uint8Array(2) });
- * ```
- */
-export function checkImage(image: RasterImage): void {
-  const { width, height, channels, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new RangeError(`image size must be positive integers, got ${width}×${height}`);
-  }
-  if (!(channels in COLOR_TYPE)) {
-    throw new RangeError(`image channels must be 1, 3 or 4, got ${channels}`);
-  }
-  if (data.length !== width * height * channels) {
-    throw new RangeError(
-      `image data holds ${data.length} bytes; ${width}×${height}×${channels} needs ` +
-        `${width * height * channels}`,
-    );
-  }
-}
-
-function chunk(type: string, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + body.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, body.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(body, 8);
-  view.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
-  return out;
-}
-
-async function zlib(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
-    .pipeThrough(new CompressionStream("deflate"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/**
- * Encodes an image as PNG (8-bit, no filtering, zlib-compressed).
- *
- * @example
- * ```ts
- * const png = await encodePng({ width: 1, height: 1, channels: 1, data: new Uint8Array([0]) });
- * ```
- */
-export async function encodePng(image: RasterImage): Promise<Uint8Array> {
-  checkImage(image);
-  const { width, height, channels, data } = image;
-  const stride = width * channels;
-  const raw = new Uint8Array(height * (stride + 1));
-  for (let y = 0; y < height; y++) {
-    // Each scanline starts with its filter type, 0 (none).
-    raw.set(data.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  }
-  const header = new Uint8Array(13);
-  const view = new DataView(header.buffer);
-  view.setUint32(0, width);
-  view.setUint32(4, height);
-  header[8] = 8;
-  header[9] = COLOR_TYPE[channels];
-  const parts = [
-    new Uint8Array(PNG_SIGNATURE),
-    chunk("IHDR", header),
-    chunk("IDAT", await zlib(raw)),
-    chunk("IEND", new Uint8Array()),
-  ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+export { checkImage, crc32, encodePng, type RasterImage } from "../plot/png.ts";
 
 /** Layout of {@link digitGrid}. */
 export interface DigitGridOptions {

@@ -1,12 +1,13 @@
 /**
  * Notebooks on Deno's Jupyter kernel: `show(x)` displays a Vega-Lite plot (one bundle with
- * Vega-Lite v5 and an SVG fallback), an arquero table (HTML), a raster image such as a digit
- * grid (PNG), or Markdown; outputs update in place through a display id (live plots, progress
- * lines). Outside a notebook the same bundles are built and one line per output is printed.
+ * Vega-Lite v5, SVG and PNG), an arquero table (HTML), a raster image such as a digit grid
+ * (PNG), or Markdown; outputs update in place through a display id (live plots, progress
+ * lines, sweep progress), all through one {@link LiveDisplay}. Outside a notebook the same
+ * bundles are built and one line per output is printed.
  *
  * @example
  * ```ts
- * import { digitGrid, progressLine, show } from "./mod.ts";
+ * import { digitGrid, show } from "./mod.ts";
  * const live = await show(errorVsPassSpec(rows), { id: "curve" });
  * await live.update(errorVsPassSpec(moreRows));
  * await show(digitGrid(train.images, { count: 40 }));
@@ -40,11 +41,17 @@ export {
 } from "./image.ts";
 export {
   type BundleDisplay,
+  type BundleSource,
+  LiveDisplay,
+  type LiveDisplayOptions,
+  nextDisplayId,
+  notebookDisplay,
+} from "./display.ts";
+export {
   consoleDisplay,
   type LiveOutput,
   type LivePlot,
   livePlot,
-  notebookDisplay,
   show,
   type ShowOptions,
 } from "./show.ts";

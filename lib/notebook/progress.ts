@@ -1,12 +1,18 @@
 /**
  * A live progress line for notebooks: one output updated in place as training goes, usable
- * directly as a training callback. Outside a notebook it prints its final line once.
+ * directly as a training callback. Outside a notebook it prints its final line once. The final
+ * line carries no elapsed time, so a rerun that computes the same numbers saves the same output.
  *
  * @module
  */
 
-import type { MimeBundle } from "./bundle.ts";
-import { type BundleDisplay, notebookDisplay } from "./show.ts";
+import {
+  type BundleDisplay,
+  LiveDisplay,
+  type MimeBundle,
+  nextDisplayId,
+  progressBarBundle,
+} from "./display.ts";
 
 /** Where a progress line stands. */
 export interface ProgressState {
@@ -18,8 +24,8 @@ export interface ProgressState {
   total: number;
   /** Name of a unit (default `"step"`). */
   unit: string;
-  /** Seconds since the line was created. */
-  seconds: number;
+  /** Seconds since the line was created (absent on the final line). */
+  seconds?: number;
   /** Latest numbers to show beside the bar. */
   info: Record<string, number | string>;
 }
@@ -28,10 +34,6 @@ function formatInfo(info: Record<string, number | string>): string {
   return Object.entries(info).map(([key, value]) =>
     `${key} ${typeof value === "number" ? Number(value.toPrecision(4)) : value}`
   ).join(" · ");
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**
@@ -47,11 +49,9 @@ export function progressBundle(state: ProgressState): MimeBundle {
   const percent = Math.round(100 * Math.min(state.done / total, 1));
   const info = formatInfo(state.info);
   const line = `${state.label}: ${state.unit} ${state.done}/${state.total} (${percent}%)` +
-    (info ? ` · ${info}` : "") + ` · ${state.seconds.toFixed(1)} s`;
-  const html = `<div style="font-family: monospace">` +
-    `<progress value="${Math.min(state.done, total)}" max="${total}" style="width: 16em">` +
-    `</progress> ${escapeHtml(line)}</div>`;
-  return { "text/plain": line, "text/html": html };
+    (info ? ` · ${info}` : "") +
+    (state.seconds === undefined ? "" : ` · ${state.seconds.toFixed(1)} s`);
+  return progressBarBundle(state.done, state.total, line);
 }
 
 /** Options of {@link progressLine}. */
@@ -95,9 +95,12 @@ export function progressLine(label: string, options: ProgressLineOptions): Progr
     throw new RangeError(`progress total must be a number ≥ 0, got ${options.total}`);
   }
   const now = options.now ?? (() => performance.now());
-  const display = options.display ?? notebookDisplay();
-  const id = `scalelab-progress-${crypto.randomUUID()}`;
-  const interval = options.intervalMs ?? 250;
+  const output = new LiveDisplay({
+    display: options.display,
+    id: nextDisplayId("progress"),
+    intervalMs: options.intervalMs ?? 250,
+    now,
+  });
   const start = now();
   const state: ProgressState = {
     label,
@@ -107,32 +110,21 @@ export function progressLine(label: string, options: ProgressLineOptions): Progr
     seconds: 0,
     info: {},
   };
-  let shown = false;
-  let last = -Infinity;
-  let queue: Promise<void> = Promise.resolve();
-  const push = () => {
-    state.seconds = (now() - start) / 1000;
-    last = now();
-    if (display === undefined) return;
-    const bundle = progressBundle(state);
-    const update = shown;
-    shown = true;
-    queue = queue.then(() => display(bundle, { raw: true, display_id: id, update }))
-      .catch(() => {});
-  };
   return {
     state,
     update(done, info) {
       state.done = done;
       if (info) state.info = { ...state.info, ...info };
-      if (shown && done < state.total && now() - last < interval) return;
-      push();
+      state.seconds = (now() - start) / 1000;
+      output.put(progressBundle({ ...state }), { force: done >= state.total });
     },
     async end(info) {
       if (info) state.info = { ...state.info, ...info };
-      push();
-      if (display === undefined) console.log(progressBundle(state)["text/plain"]);
-      await queue;
+      delete state.seconds;
+      const bundle = progressBundle({ ...state });
+      output.put(bundle, { force: true });
+      if (!output.active) console.log(bundle["text/plain"]);
+      await output.flush();
     },
   };
 }

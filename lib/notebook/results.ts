@@ -7,9 +7,9 @@
  * @module
  */
 
-import { read } from "vega";
 import type { Sweep } from "../sweep/define.ts";
 import type { JsonValue } from "../sweep/json.ts";
+import { readSelfContainedSpec } from "../plot/data.ts";
 import type { PlotSpec } from "../plot/spec.ts";
 
 /** The repository root, as a directory path with a trailing slash. */
@@ -46,43 +46,18 @@ export function repoPath(path: string): string {
   return path.startsWith("/") ? path : REPO_ROOT + path;
 }
 
-type SpecNode = { [key: string]: unknown };
-
-async function inlineData(node: unknown, dir: string): Promise<void> {
-  if (Array.isArray(node)) {
-    for (const item of node) await inlineData(item, dir);
-    return;
-  }
-  if (typeof node !== "object" || node === null) return;
-  const spec = node as SpecNode;
-  const data = spec.data as { url?: unknown; format?: { type?: string } } | undefined;
-  if (typeof data?.url === "string" && !/^[a-z]+:/i.test(data.url)) {
-    const path = data.url.startsWith("/") ? data.url : `${dir}/${data.url}`;
-    const text = await Deno.readTextFile(path).catch(() => {
-      throw new Error(`plot data ${path} cannot be read`);
-    });
-    const type = data.format?.type ?? (path.endsWith(".json") ? "json" : "csv");
-    spec.data = { values: read(text, { type, parse: "auto" } as never) };
-  }
-  for (const key of ["layer", "hconcat", "vconcat", "concat", "spec"]) {
-    if (key in spec) await inlineData(spec[key], dir);
-  }
-}
-
 /**
- * Reads a Vega-Lite spec file (`NAME.vl.json`) with every relative `data.url` replaced by the
- * file's rows, so the spec is self-contained in a notebook output.
+ * Reads a Vega-Lite spec file (`NAME.vl.json`) with every `data.url` replaced by the file's rows,
+ * so the spec is self-contained in a notebook output; data is read only from the spec's own
+ * directory.
  *
  * @example
  * ```ts
  * const spec = await readPlotSpec("results/lecun1989/error-curves.vl.json");
  * ```
  */
-export async function readPlotSpec(path: string): Promise<PlotSpec> {
-  const full = repoPath(path);
-  const spec = JSON.parse(await Deno.readTextFile(full));
-  await inlineData(spec, full.replace(/\/[^/]*$/, ""));
-  return spec as PlotSpec;
+export function readPlotSpec(path: string): Promise<PlotSpec> {
+  return readSelfContainedSpec(repoPath(path));
 }
 
 /**

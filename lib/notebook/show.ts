@@ -1,18 +1,13 @@
 /**
  * Showing values in a notebook on Deno's Jupyter kernel, and updating them in place through a
- * `display_id`. Outside a notebook (`deno run`, tests) the same bundles are built and one line
- * describing each is printed instead.
+ * display id (see {@link LiveDisplay}). Outside a notebook (`deno run`, tests) the same bundles
+ * are built and one line describing each is printed instead.
  *
  * @module
  */
 
-import { type MimeBundle, showBundle, summaryLine } from "./bundle.ts";
-
-/** The shape of `Deno.jupyter.display` used here (injectable for tests). */
-export type BundleDisplay = (
-  bundle: MimeBundle,
-  options: { raw: true; display_id?: string; update?: boolean },
-) => Promise<void> | void;
+import { showBundle, summaryLine } from "./bundle.ts";
+import { type BundleDisplay, LiveDisplay, type MimeBundle, notebookDisplay } from "./display.ts";
 
 /** Options of {@link show}. */
 export interface ShowOptions {
@@ -22,25 +17,6 @@ export interface ShowOptions {
   update?: boolean;
   /** Where bundles go (default: `Deno.jupyter.display` in a notebook, else a console line). */
   display?: BundleDisplay;
-}
-
-/**
- * `Deno.jupyter.display` when running in Deno's Jupyter kernel, otherwise undefined.
- *
- * @example
- * ```ts
- * const inNotebook = notebookDisplay() !== undefined;
- * ```
- */
-export function notebookDisplay(): BundleDisplay | undefined {
-  try {
-    // Reading Deno.jupyter outside `deno jupyter` throws.
-    const jupyter = (Deno as unknown as { jupyter?: { display?: BundleDisplay } }).jupyter;
-    const display = jupyter?.display;
-    return typeof display === "function" ? display.bind(jupyter) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -70,8 +46,8 @@ export interface LiveOutput {
 }
 
 /**
- * Displays a Vega-Lite spec (as Vega-Lite v5 + SVG), an arquero table (HTML), a raster image
- * (PNG), Markdown or text. Given an `id`, returns a handle to update the output in place;
+ * Displays a Vega-Lite spec (as Vega-Lite v5 + SVG + PNG), an arquero table (HTML), a raster
+ * image (PNG), Markdown or text. Given an `id`, returns a handle to update the output in place;
  * without one it returns nothing (so `await show(x)` as a cell's last line adds no `Out[n]`).
  *
  * @example
@@ -85,20 +61,21 @@ export interface LiveOutput {
 export function show(value: unknown, options: ShowOptions & { id: string }): Promise<LiveOutput>;
 export function show(value: unknown, options?: ShowOptions): Promise<void>;
 export async function show(value: unknown, options: ShowOptions = {}): Promise<LiveOutput | void> {
-  const display = options.display ?? notebookDisplay() ?? consoleDisplay;
-  const id = options.id ?? `scalelab-${crypto.randomUUID()}`;
-  await display(await showBundle(value), { raw: true, display_id: id, update: options.update });
+  const output = new LiveDisplay({
+    display: options.display ?? notebookDisplay() ?? consoleDisplay,
+    id: options.id,
+    existing: options.update,
+  });
+  output.put(await showBundle(value));
+  await output.flush();
   if (options.id === undefined) return;
-  let queue: Promise<void> = Promise.resolve();
   const live: LiveOutput = {
-    id,
-    update(next: unknown): Promise<void> {
-      queue = queue.then(async () =>
-        await display(await showBundle(next), { raw: true, display_id: id, update: true })
-      );
-      return queue;
+    id: output.id,
+    async update(next: unknown): Promise<void> {
+      output.put(() => showBundle(next), { force: true });
+      await output.flush();
     },
-    flush: () => queue,
+    flush: () => output.flush(),
   };
   // As a cell's last value (`await show(x)`), the handle itself displays nothing.
   return Object.assign(live, { [JUPYTER_DISPLAY]: () => ({}) });
@@ -133,23 +110,22 @@ export function livePlot<Row>(
   options: Omit<ShowOptions, "update"> = {},
 ): LivePlot<Row> {
   const rows: Row[] = [];
-  const showOptions = { ...options, id: options.id ?? `scalelab-${crypto.randomUUID()}` };
-  let output: LiveOutput | undefined;
+  const output = new LiveDisplay({
+    display: options.display ?? notebookDisplay() ?? consoleDisplay,
+    id: options.id,
+  });
   let drawn = 0;
-  let queue: Promise<void> = Promise.resolve();
-  const draw = async () => {
-    if (drawn === rows.length) return;
-    drawn = rows.length;
-    const value = build(rows);
-    if (output) await output.update(value);
-    else output = await show(value, showOptions);
-  };
   return {
     rows,
     push(...more) {
       rows.push(...more);
-      queue = queue.then(draw);
+      // Each redraw takes every row pushed by then; one that finds nothing new is skipped.
+      output.put(async () => {
+        if (drawn === rows.length) return undefined;
+        drawn = rows.length;
+        return await showBundle(build([...rows]));
+      }, { force: true });
     },
-    flush: () => queue,
+    flush: () => output.flush(),
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Ablation bars: one bar per variant (mean over seeds) with ±1 std error bars and optional
- * reference values (e.g. the published number) as ticks.
+ * Ablation bars: one horizontal bar per variant (mean over seeds; the variants' full names
+ * readable on the left) with ±1 std error bars and optional reference values (e.g. the
+ * published number) as ticks.
  *
  * @module
  */
@@ -50,7 +51,7 @@ export function ablationBarsSpec(
   const fields = [label, mean, std, ...(options.reference ? [options.reference] : [])];
   requireFields(rows, fields, "ablation bars");
   const format = options.percent ? ".1%" : "~g";
-  const x = { field: label, type: "nominal", sort: null, title: null, axis: { labelAngle: -30 } };
+  const y = { field: label, type: "nominal", sort: null, title: null, axis: { labelLimit: 0 } };
   const valueTitle = options.valueTitle ?? mean;
   const color = {
     type: "nominal",
@@ -61,8 +62,8 @@ export function ablationBarsSpec(
     {
       mark: { type: "bar", opacity: 0.85 },
       encoding: {
-        x,
-        y: { field: mean, type: "quantitative", title: valueTitle, axis: { format } },
+        y,
+        x: { field: mean, type: "quantitative", title: valueTitle, axis: { format } },
         color: { ...color, datum: "mean ± std over seeds" },
         tooltip: [
           { field: label, type: "nominal" },
@@ -78,21 +79,25 @@ export function ablationBarsSpec(
       ],
       mark: { type: "rule", strokeWidth: 1.5, color: "black" },
       encoding: {
-        x,
-        y: { field: "__low", type: "quantitative", title: valueTitle },
-        y2: { field: "__high" },
+        y,
+        x: { field: "__low", type: "quantitative", title: valueTitle },
+        x2: { field: "__high" },
       },
     },
   ];
   if (options.reference) {
     layer.push({
-      mark: { type: "tick", thickness: 2.5, size: 28 },
+      mark: { type: "tick", thickness: 2.5, size: 18 },
       encoding: {
-        x,
-        y: { field: options.reference, type: "quantitative", title: valueTitle },
+        y,
+        x: { field: options.reference, type: "quantitative", title: valueTitle },
         color: { ...color, datum: "reference" },
       },
     });
   }
-  return topLevelSpec({ data: { values: rows }, layer }, options);
+  return topLevelSpec({ data: { values: rows }, layer }, {
+    ...options,
+    width: options.width ?? 360,
+    height: options.height ?? 26 * rows.length,
+  });
 }

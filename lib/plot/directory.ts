@@ -2,14 +2,27 @@
  * Rendering a results directory's plots. Convention: every `NAME.vl.json` under the directory
  * (searched recursively) is a Vega-Lite spec; it is rendered to `NAME.svg` and `NAME.png` beside
  * it. A spec may carry its data inline or point at a file with a `data.url` relative to the
- * spec's own directory (e.g. `"summary.csv"`).
+ * spec's own directory (e.g. `"summary.csv"`), which must lie inside the directory rendered.
+ * Each rendering is checked for a visible mark in every panel.
  *
  * @module
  */
 
 import { writeFileAtomic } from "../sweep/atomic.ts";
+import { checkVisibleMarks } from "./marks.ts";
 import { renderPlotSvg, svgToPng } from "./render.ts";
 import type { PlotSpec } from "./spec.ts";
+import type { PlotTheme } from "./theme.ts";
+
+/** How {@link renderPlotFile} and {@link renderPlotDirectory} draw. */
+export interface PlotFileOptions {
+  /** Directory the specs may read data from (default: the spec's own directory). */
+  dataRoot?: string;
+  /** Re-style with this theme. */
+  theme?: PlotTheme;
+  /** Re-flow every figure to this width in pixels. */
+  width?: number;
+}
 
 /** Suffix that marks a file as a plot spec. */
 export const PLOT_SPEC_SUFFIX = ".vl.json";
@@ -24,6 +37,8 @@ export interface RenderedPlotFiles {
   png: string;
   /** Compiler and runtime warnings. */
   warnings: string[];
+  /** Panels drawn without a visible mark (see `checkVisibleMarks`); empty when all is well. */
+  problems: string[];
 }
 
 async function findSpecs(dir: string): Promise<string[]> {
@@ -57,13 +72,21 @@ async function readSpec(path: string): Promise<PlotSpec> {
  * await renderPlotFile("results/examples/chinchilla-fit.vl.json");
  * ```
  */
-export async function renderPlotFile(specPath: string): Promise<RenderedPlotFiles> {
+export async function renderPlotFile(
+  specPath: string,
+  options: PlotFileOptions = {},
+): Promise<RenderedPlotFiles> {
   const spec = await readSpec(specPath);
   const slash = specPath.lastIndexOf("/");
-  const baseURL = slash < 0 ? "./" : specPath.slice(0, slash + 1);
+  const specDir = slash < 0 ? "." : specPath.slice(0, slash) || "/";
   let rendered;
   try {
-    rendered = await renderPlotSvg(spec, { baseURL });
+    rendered = await renderPlotSvg(spec, {
+      specDir,
+      dataRoot: options.dataRoot ?? specDir,
+      theme: options.theme,
+      width: options.width,
+    });
   } catch (error) {
     throw new Error(`${specPath}: ${error instanceof Error ? error.message : error}`);
   }
@@ -72,19 +95,24 @@ export async function renderPlotFile(specPath: string): Promise<RenderedPlotFile
   const png = `${stem}.png`;
   await writeFileAtomic(svg, rendered.svg);
   await writeFileAtomic(png, await svgToPng(rendered.svg));
-  return { spec: specPath, svg, png, warnings: rendered.warnings };
+  const problems = checkVisibleMarks(rendered.svg, svg);
+  return { spec: specPath, svg, png, warnings: rendered.warnings, problems };
 }
 
 /**
- * Renders every `*.vl.json` under `dir` (recursively) to `.svg` and `.png` beside it.
+ * Renders every `*.vl.json` under `dir` (recursively) to `.svg` and `.png` beside it; specs read
+ * data only from files under `dir`.
  *
  * @example
  * ```ts
- * const rendered = await renderPlotDirectory("results/examples");
+ * const rendered = await renderPlotDirectory("results/examples", { theme: "paper", width: 800 });
  * rendered.map((r) => r.png);
  * ```
  */
-export async function renderPlotDirectory(dir: string): Promise<RenderedPlotFiles[]> {
+export async function renderPlotDirectory(
+  dir: string,
+  options: Omit<PlotFileOptions, "dataRoot"> = {},
+): Promise<RenderedPlotFiles[]> {
   const trimmed = dir.replace(/\/+$/, "") || "/";
   let info: Deno.FileInfo;
   try {
@@ -98,7 +126,9 @@ export async function renderPlotDirectory(dir: string): Promise<RenderedPlotFile
     throw new Error(`no plot specs (*${PLOT_SPEC_SUFFIX}) found under ${dir}`);
   }
   const rendered: RenderedPlotFiles[] = [];
-  for (const spec of specs) rendered.push(await renderPlotFile(spec));
+  for (const spec of specs) {
+    rendered.push(await renderPlotFile(spec, { ...options, dataRoot: trimmed }));
+  }
   return rendered;
 }
 

@@ -6,6 +6,7 @@
  */
 
 import type { IsoFlopResult } from "../scaling/isoflop.ts";
+import { formatNumber, logAxis } from "./format.ts";
 import { computeOptimalFrontierSpec, type FrontierSeries } from "./frontier_plot.ts";
 import {
   concatPlots,
@@ -17,16 +18,15 @@ import {
 } from "./spec.ts";
 
 /**
- * A compute budget as a short label: `6e18`, `9.4e18`.
+ * A compute budget as a short label at two significant digits: `6×10¹⁸`, `9.4×10¹⁸`.
  *
  * @example
  * ```ts
- * flopsLabel(6e18); // "6e18"
+ * flopsLabel(6e18); // "6×10¹⁸"
  * ```
  */
 export function flopsLabel(flops: number): string {
-  const [mantissa, exponent] = flops.toExponential(1).split("e");
-  return `${mantissa.replace(/\.0$/, "")}e${Number(exponent)}`;
+  return formatNumber(flops, 2);
 }
 
 /** Axis titles and sampling of {@link isoFlopSpec}. */
@@ -35,7 +35,7 @@ export interface IsoFlopPlotOptions extends PlotLayout {
   xTitle?: string;
   /** Y axis title (default `"loss"`). */
   yTitle?: string;
-  /** Points sampled along each parabola (default 100). */
+  /** Points sampled along each parabola (default 40). */
   samples?: number;
 }
 
@@ -48,7 +48,7 @@ export interface IsoFlopPlotOptions extends PlotLayout {
  * ```
  */
 export function isoFlopSpec(result: IsoFlopResult, options: IsoFlopPlotOptions = {}): PlotSpec {
-  const samples = options.samples ?? 100;
+  const samples = options.samples ?? 40;
   const labels = result.profiles.map((profile) => flopsLabel(profile.flops));
   const runs = result.profiles.flatMap((profile, k) =>
     profile.runs.map((run) => ({ n: run.n, loss: run.loss, budget: labels[k] }))
@@ -73,7 +73,7 @@ export function isoFlopSpec(result: IsoFlopResult, options: IsoFlopPlotOptions =
     type: "quantitative",
     title: options.xTitle ?? "parameters N",
     scale: LOG_SCALE,
-    axis: { format: "~s" },
+    axis: logAxis([...runs, ...minima].map((row) => row.n)),
   };
   const y = {
     field: "loss",
@@ -86,35 +86,33 @@ export function isoFlopSpec(result: IsoFlopResult, options: IsoFlopPlotOptions =
     type: "ordinal",
     title: "compute (FLOPs)",
     sort: labels,
-    scale: { scheme: "viridis" },
+    scale: { scheme: { name: "viridis", extent: [0, 0.85] } },
   };
+  const title = typeof options.title === "string"
+    ? { text: options.title, subtitle: "lines: parabola fits in log N; diamonds: their minima" }
+    : options.title;
   return topLevelSpec({
-    ...(options.title === undefined ? {} : {
-      title: {
-        text: options.title,
-        subtitle: "lines: parabola fits in log N; diamonds: their minima",
-      },
-    }),
+    ...(title === undefined ? {} : { title }),
+    // The axes are shared by every layer, written once.
+    encoding: { x, y },
     layer: [
       {
         data: { values: runs },
         mark: { type: "point", filled: true, size: 36, opacity: 0.8 },
-        encoding: { x, y, color },
+        encoding: { color },
       },
       {
         data: { values: curves },
         mark: { type: "line", strokeWidth: 1.5 },
-        encoding: { x, y, color },
+        encoding: { color },
       },
       {
         data: { values: minima },
         mark: { type: "point", shape: "diamond", filled: true, size: 110, color: "black" },
         encoding: {
-          x,
-          y,
           tooltip: [
             { field: "budget", type: "nominal", title: "budget" },
-            { field: "n", type: "quantitative", format: ".3s", title: "N_opt" },
+            { field: "n", type: "quantitative", format: ".3~s", title: "N_opt" },
             { field: "loss", type: "quantitative", format: ".4f" },
           ],
         },
@@ -124,8 +122,10 @@ export function isoFlopSpec(result: IsoFlopResult, options: IsoFlopPlotOptions =
 }
 
 /**
- * Hoffmann et al.'s Figure 3 layout: IsoFLOP profiles, then N_opt(C) and D_opt(C) through the
- * profile minima, with any further estimates (e.g. approach 3) drawn beside approach 2.
+ * Hoffmann et al.'s Figure 3 layout, stacked to stay readable at 800 px: the IsoFLOP profiles
+ * across the top, then N_opt(C) and D_opt(C) through the profile minima side by side, with any
+ * further estimates (e.g. approach 3) drawn beside approach 2. `bands` are the 95% bands of
+ * approach 2's laws.
  *
  * @example
  * ```ts
@@ -135,24 +135,39 @@ export function isoFlopSpec(result: IsoFlopResult, options: IsoFlopPlotOptions =
 export function isoFlopFigureSpec(
   result: IsoFlopResult,
   others: readonly FrontierSeries[] = [],
-  options: { title?: string } = {},
+  options: {
+    title?: string;
+    /** Y title of the profiles (default `"loss"`). */
+    lossTitle?: string;
+    bands?: FrontierSeries["bands"];
+    intervals?: FrontierSeries["intervals"];
+  } = {},
 ): PlotSpec {
   const series: FrontierSeries[] = [
     {
-      label: "approach 2 (IsoFLOP minima)",
+      label: "approach 2",
       law: result.law,
       points: result.profiles.map((p) => ({ flops: p.flops, n: p.nOpt, d: p.dOpt })),
+      bands: options.bands,
+      intervals: options.intervals,
     },
     ...others,
   ];
-  const size = { width: 320, height: 280 };
+  const panel = { width: 250, height: 220 };
   return concatPlots([
-    isoFlopSpec(result, { ...size, title: "IsoFLOP profiles" }),
-    computeOptimalFrontierSpec(series, { ...size, quantity: "n", title: "optimal model size" }),
-    computeOptimalFrontierSpec(series, {
-      ...size,
-      quantity: "d",
-      title: "optimal training tokens",
+    isoFlopSpec(result, {
+      width: 540,
+      height: 250,
+      title: "IsoFLOP profiles",
+      yTitle: options.lossTitle,
     }),
-  ], { title: options.title });
+    concatPlots([
+      computeOptimalFrontierSpec(series, { ...panel, quantity: "n", title: "optimal model size" }),
+      computeOptimalFrontierSpec(series, {
+        ...panel,
+        quantity: "d",
+        title: "optimal training tokens",
+      }),
+    ]),
+  ], { direction: "vertical", title: options.title });
 }

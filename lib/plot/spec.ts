@@ -1,12 +1,13 @@
 /**
  * What every plot spec shares: the Vega-Lite v5 schema (the newest Jupyter frontends render),
- * a default look (DejaVu Sans, the font PNGs are rendered with), top-level wrapping, and
- * log-spaced sampling for drawing fitted curves.
+ * the default theme's look, top-level wrapping, and log-spaced sampling for drawing fitted
+ * curves.
  *
  * @module
  */
 
 import type { TopLevelSpec } from "vega-lite";
+import { themeConfig } from "./theme.ts";
 
 /** A Vega-Lite specification (any top-level form). */
 export type PlotSpec = TopLevelSpec;
@@ -14,16 +15,16 @@ export type PlotSpec = TopLevelSpec;
 /** The schema every spec declares. */
 export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
 
-/** Font family of every text mark; PNG rendering ships DejaVu Sans. */
-export const PLOT_FONT = "DejaVu Sans";
-
 /** A log scale fitted to the data (no rounding out to whole decades), with a little padding. */
 export const LOG_SCALE = { type: "log", nice: false, padding: 12 } as const;
+
+/** A chart title, optionally with a subtitle (one string per line). */
+export type PlotTitle = string | { text: string; subtitle?: string | string[] };
 
 /** Title and size options every builder accepts. */
 export interface PlotLayout {
   /** Chart title. */
-  title?: string;
+  title?: PlotTitle;
   /** Plot-area width in pixels (default 480). */
   width?: number;
   /** Plot-area height in pixels (default 320). */
@@ -32,6 +33,19 @@ export interface PlotLayout {
 
 /** A table row: field name → value. */
 export type PlotRow = Record<string, unknown>;
+
+/** A fitted curve's 95% band at sampled x: `lower ≤ y ≤ upper`. */
+export interface BandRow {
+  x: number;
+  lower: number;
+  upper: number;
+}
+
+/**
+ * Legend placement for long labels (equations): under the plot, one entry per line, symbols at
+ * full opacity (a band's pale fill would otherwise set them).
+ */
+export const BOTTOM_LEGEND = { orient: "bottom", direction: "vertical", symbolOpacity: 1 } as const;
 
 /**
  * Wraps a single-view or layered body as a top-level spec with the schema, size, title and
@@ -49,13 +63,7 @@ export function topLevelSpec(body: Record<string, unknown>, layout: PlotLayout):
     width: layout.width ?? 480,
     height: layout.height ?? 320,
     ...body,
-    config: {
-      font: PLOT_FONT,
-      background: "white",
-      legend: { labelLimit: 0, titleLimit: 0 },
-      axis: { titleFontWeight: "normal", labelFontSize: 11, titleFontSize: 12 },
-      title: { fontSize: 14 },
-    },
+    config: themeConfig("default"),
   } as PlotSpec;
 }
 

@@ -1,10 +1,17 @@
 /**
- * Progress in a Jupyter notebook on Deno's kernel: one output updated in place through
- * `Deno.jupyter.display(bundle, { raw: true, display_id, update })`.
+ * Sweep progress in a Jupyter notebook on Deno's kernel: one output updated in place, through
+ * the notebook layer's one display path (`LiveDisplay`, throttled to four updates a second).
  *
  * @module
  */
 
+import {
+  type BundleDisplay,
+  LiveDisplay,
+  nextDisplayId,
+  notebookDisplay,
+  progressBarBundle,
+} from "../notebook/display.ts";
 import {
   describeConfig,
   type ProgressEvent,
@@ -17,7 +24,7 @@ import {
 export type DisplayFunction = (
   bundle: Record<string, string>,
   options: { raw: true; display_id: string; update: boolean },
-) => Promise<void>;
+) => Promise<void> | void;
 
 /** Updates at most this often, except when the sweep ends. */
 const UPDATE_MS = 250;
@@ -29,56 +36,59 @@ const UPDATE_MS = 250;
  * ```ts
  * import { NotebookProgress } from "./progress_notebook.ts";
  * const shown: string[] = [];
- * const sink = new NotebookProgress(async (bundle) => { shown.push(bundle["text/plain"]); });
+ * const sink = new NotebookProgress((bundle) => { shown.push(String(bundle["text/plain"])); });
  * sink.handle({ type: "trial-start", id: "ab12", config: { lr: 0.1 } });
  * await sink.flush();
  * ```
  */
 export class NotebookProgress implements ProgressSink {
   readonly tracker: ProgressTracker;
-  readonly displayId = `scalelab-sweep-${crypto.randomUUID()}`;
-  #shown = false;
-  #lastUpdate = -Infinity;
-  #queue: Promise<void> = Promise.resolve();
+  readonly #output: LiveDisplay;
 
-  constructor(
-    private readonly display: DisplayFunction,
-    private readonly now: () => number = () => performance.now(),
-  ) {
+  constructor(display: DisplayFunction, now: () => number = () => performance.now()) {
     this.tracker = new ProgressTracker(now);
+    // Its bundles are text only: plain and HTML.
+    const show: BundleDisplay = (bundle, options) =>
+      display(bundle as Record<string, string>, {
+        raw: true,
+        display_id: options.display_id!,
+        update: options.update ?? false,
+      });
+    this.#output = new LiveDisplay({
+      display: show,
+      id: nextDisplayId("sweep"),
+      intervalMs: UPDATE_MS,
+      now,
+    });
+  }
+
+  /** The display id of the progress output. */
+  get displayId(): string {
+    return this.#output.id;
   }
 
   handle(event: ProgressEvent): void {
     this.tracker.handle(event);
-    const urgent = event.type === "sweep-end" || event.type === "interrupt" || !this.#shown;
-    if (!urgent && this.now() - this.#lastUpdate < UPDATE_MS) return;
-    this.#lastUpdate = this.now();
-    const bundle = this.#bundle();
-    const update = this.#shown;
-    this.#shown = true;
-    this.#queue = this.#queue
-      .then(() => this.display(bundle, { raw: true, display_id: this.displayId, update }))
-      .catch(() => {});
+    const force = event.type === "sweep-end" || event.type === "interrupt";
+    this.#output.put(() => this.#bundle(), { force });
   }
 
+  /** Resolves once everything handled so far is shown (a display error is not re-thrown). */
   flush(): Promise<void> {
-    return this.#queue;
+    return this.#output.flush().catch(() => {});
   }
 
   #bundle(): Record<string, string> {
     const tracker = this.tracker;
-    const line = statusLine(tracker);
     const running = [...tracker.running].map(([id, trial]) =>
-      `<li><code>${id.slice(0, 8)}</code> ${escapeHtml(describeConfig(trial.config))}${
-        trial.step === undefined ? "" : ` — step ${trial.step}`
-      }</li>`
-    ).join("");
-    const html = `<div style="font-family: monospace">` +
-      `<progress value="${tracker.done}" max="${Math.max(tracker.total, 1)}" style="width: 20em">` +
-      `</progress> ${escapeHtml(line)}` +
-      (running ? `<ul style="margin: 0.2em 0">${running}</ul>` : "") +
-      `</div>`;
-    return { "text/plain": line, "text/html": html };
+      `${id.slice(0, 8)} ${describeConfig(trial.config)}` +
+      (trial.step === undefined ? "" : ` — step ${trial.step}`)
+    );
+    // The finished line keeps no duration, so a notebook rerun saves the same output.
+    const line = tracker.finished
+      ? statusLine(tracker).replace(/ \| took [^|]*$/, "")
+      : statusLine(tracker);
+    return progressBarBundle(tracker.done, tracker.total, line, running);
   }
 }
 
@@ -91,17 +101,6 @@ export class NotebookProgress implements ProgressSink {
  * jupyterDisplay(); // undefined outside a notebook
  * ```
  */
-export function jupyterDisplay(): DisplayFunction | undefined {
-  try {
-    // Reading Deno.jupyter outside `deno jupyter` throws.
-    const jupyter = (Deno as unknown as { jupyter?: { display?: DisplayFunction } }).jupyter;
-    const display = jupyter?.display;
-    return typeof display === "function" ? display.bind(jupyter) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export const jupyterDisplay: () => DisplayFunction | undefined = notebookDisplay as () =>
+  | DisplayFunction
+  | undefined;

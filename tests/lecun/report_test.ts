@@ -89,8 +89,6 @@ Deno.test("result files round-trip and summaries cover every run in the director
     const summary = (await Deno.readTextFile(`${dir}/summary.csv`)).trim().split("\n");
     assert.equal(summary.length, 3);
     assert.match(await Deno.readTextFile(`${dir}/summary.md`), /Adapter: test adapter/);
-    const spec = JSON.parse(await Deno.readTextFile(`${dir}/error-curves.vl.json`));
-    assert.equal(spec.data.url, "history.csv");
     assert.deepEqual(await readRunFiles(`${dir}/nothing`), []);
     await Deno.writeTextFile(`${dir}/runs/broken.json`, "{");
     await assert.rejects(() => readRunFiles(dir), /broken\.json: not a run result file/);

@@ -21,14 +21,21 @@ const SPEC = trainingCurvesSpec([
   { step: 10, loss: 3.1, config: "a" },
 ], { title: "loss" });
 
-Deno.test("plotBundle: one bundle with the v5 spec, its SVG and a text line", async () => {
+Deno.test("plotBundle: the v5 spec (data as CSV text), its SVG, a PNG and a text line", async () => {
   const bundle = await plotBundle(SPEC);
   assert.deepEqual(
     Object.keys(bundle).sort(),
-    [VEGALITE_MIME, "image/svg+xml", "text/plain"].sort(),
+    [VEGALITE_MIME, "image/png", "image/svg+xml", "text/plain"].sort(),
   );
-  assert.equal((bundle[VEGALITE_MIME] as { $schema: string }).$schema, VEGA_LITE_SCHEMA);
+  const v5 = bundle[VEGALITE_MIME] as { $schema: string; data: { values: unknown } };
+  assert.equal(v5.$schema, VEGA_LITE_SCHEMA);
+  assert.equal(v5.data.values, "step,loss,config\n1,4.2,a\n10,3.1,a\n");
   assert.match(bundle["image/svg+xml"] as string, /^<svg/);
+  // Classic Notebook shows the PNG untrusted: at the SVG's own size.
+  const png = Uint8Array.from(atob(bundle["image/png"] as string), (c) => c.charCodeAt(0));
+  assert.deepEqual([...png.subarray(1, 4)], [80, 78, 71]);
+  const width = Number((bundle["image/svg+xml"] as string).match(/width="(\d+)"/)![1]);
+  assert.equal(new DataView(png.buffer).getUint32(16), width);
   assert.equal(bundle["text/plain"], "[plot: loss]");
   const { $schema: _, ...noSchema } = SPEC as unknown as Record<string, unknown>;
   const added = await plotBundle(noSchema as never);
@@ -90,7 +97,11 @@ Deno.test("show: displays through the given display, updates in place by id", as
   const own = live as unknown as Record<symbol, () => unknown>;
   assert.deepEqual(own[Symbol.for("Jupyter.display")](), {});
   assert.deepEqual(calls, [
-    { keys: [VEGALITE_MIME, "image/svg+xml", "text/plain"], id: "curve", update: undefined },
+    {
+      keys: [VEGALITE_MIME, "image/svg+xml", "image/png", "text/plain"],
+      id: "curve",
+      update: false,
+    },
     { keys: ["text/markdown", "text/plain"], id: "curve", update: true },
   ]);
 });

@@ -1,26 +1,51 @@
 import assert from "node:assert/strict";
 import { parseNotebooksArgs, selectNotebooks } from "../../lib/cli/notebooks_args.ts";
-import { checkNotebook } from "../../lib/notebook/check.ts";
+import {
+  checkNotebook,
+  checkNotebookSize,
+  checkSelfContained,
+  NOTEBOOK_SIZE_LIMIT,
+} from "../../lib/notebook/check.ts";
+import { plotBundle } from "../../lib/notebook/mod.ts";
+import { trainingCurvesSpec } from "../../lib/plot/mod.ts";
 
 const NAMES = ["01-lecun1989", "02-scaling-laws", "03-kernels", "04-ablations"];
+
+const USAGE =
+  "usage: deno task notebooks [--out DIR] [--only NAME[,NAME...]] [--scale small|full] [--in-place] [--html]";
 
 Deno.test("notebooks args: defaults, flags, one-line errors", () => {
   assert.deepEqual(parseNotebooksArgs([]), {
     out: "out/notebooks",
     only: [],
+    scale: "small",
     inPlace: false,
     html: false,
     help: false,
   });
   assert.deepEqual(
-    parseNotebooksArgs(["--out", "out/x", "--only=01,03", "--in-place", "--html"]),
-    { out: "out/x", only: ["01", "03"], inPlace: true, html: true, help: false },
+    parseNotebooksArgs([
+      "--out",
+      "out/x",
+      "--only=01,03",
+      "--in-place",
+      "--html",
+      "--scale",
+      "full",
+    ]),
+    { out: "out/x", only: ["01", "03"], scale: "full", inPlace: true, html: true, help: false },
   );
+  assert.deepEqual(parseNotebooksArgs(["--only", "01", "--only", "02"]).only, ["01", "02"]);
   assert.equal(parseNotebooksArgs(["--help"]).help, true);
-  assert.throws(() => parseNotebooksArgs(["--bogus"]), { message: "unknown flag --bogus" });
+  assert.throws(() => parseNotebooksArgs(["--bogus"]), {
+    message: `unknown flag --bogus; ${USAGE}`,
+  });
   assert.throws(() => parseNotebooksArgs(["--out"]), { message: "--out needs a value" });
   assert.throws(() => parseNotebooksArgs(["--only", "--in-place"]), /--only needs a value/);
   assert.throws(() => parseNotebooksArgs(["extra"]), /unexpected argument "extra"/);
+  assert.throws(() => parseNotebooksArgs(["--scale", "tiny"]), {
+    message: 'bad --scale "tiny": expected one of small, full',
+  });
 });
 
 Deno.test("notebooks selection by name or number prefix", () => {
@@ -37,7 +62,7 @@ Deno.test("notebooks CLI: unknown flag exits 2 with one line", async () => {
   }).output();
   assert.equal(result.code, 2);
   const stderr = new TextDecoder().decode(result.stderr).trim();
-  assert.equal(stderr, "error: unknown flag --nope; see deno task notebooks --help");
+  assert.equal(stderr, `error: unknown flag --nope; ${USAGE}`);
 });
 
 /** A small executed notebook as nbconvert writes it. */
@@ -53,13 +78,12 @@ function executed(outputs: unknown[][], expect?: Record<string, number>) {
   };
 }
 
+/** A plot output as Deno's kernel saves it (from `plotBundle`). */
 const PLOT = {
   output_type: "display_data",
-  data: {
-    "application/vnd.vegalite.v5+json": { mark: "point" },
-    "image/svg+xml": ['<svg xmlns="http://www.w3.org/2000/svg">', "</svg>"],
-    "text/plain": ["[plot]"],
-  },
+  data: await plotBundle(
+    trainingCurvesSpec([{ step: 1, loss: 3, config: "a" }, { step: 2, loss: 2, config: "a" }]),
+  ),
   metadata: {},
 };
 const TABLE = {
@@ -80,7 +104,7 @@ Deno.test("checkNotebook: counts plots, tables and images; passes a good noteboo
   });
 });
 
-Deno.test("checkNotebook: names the failing cell, a plot without SVG, missing outputs", () => {
+Deno.test("checkNotebook: names the failing cell, a plot without SVG or PNG, an empty plot, timestamps, missing outputs", async () => {
   const error = {
     output_type: "error",
     ename: "TypeError",
@@ -88,13 +112,23 @@ Deno.test("checkNotebook: names the failing cell, a plot without SVG, missing ou
     traceback: [],
   };
   const bare = { output_type: "display_data", data: { "application/vnd.vegalite.v5+json": {} } };
-  const { problems } = checkNotebook(
-    executed([[PLOT], [error], [bare]], { plots: 2, tables: 1 }),
-    "02",
+  const { "image/png": _png, ...noPng } = PLOT.data;
+  const zeros = await plotBundle(
+    trainingCurvesSpec([{ step: 1, loss: 0, config: "a" }, { step: 2, loss: 0, config: "a" }]),
   );
-  assert.deepEqual(problems, [
+  const nb = executed(
+    [[PLOT], [error], [bare], [{ ...PLOT, data: noPng }], [{ ...PLOT, data: zeros }]],
+    { plots: 2, tables: 1 },
+  );
+  (nb.cells[1] as Record<string, unknown>).metadata = {
+    execution: { "iopub.status.busy": "2026-11-24T01:17:38.696000Z" },
+  };
+  assert.deepEqual(checkNotebook(nb, "02").problems, [
+    "02: cell 1 records execution timestamps (metadata.execution)",
     "02: cell 2 failed: TypeError: x is not a function",
     "02: cell 3 shows a Vega-Lite plot without an SVG fallback",
+    "02: cell 4 shows a Vega-Lite plot without a PNG rendering",
+    "02: cell 5: the plot draws 1 mark items but none is visible inside its data area",
     "02: expected at least 2 plots, found 1",
     "02: expected at least 1 tables, found 0",
   ]);
@@ -103,11 +137,33 @@ Deno.test("checkNotebook: names the failing cell, a plot without SVG, missing ou
   assert.deepEqual(checkNotebook(unexecuted, "u").problems, ["u: no code cell was executed"]);
 });
 
+Deno.test("notebook size and HTML self-containment checks", () => {
+  assert.deepEqual(checkNotebookSize("x".repeat(NOTEBOOK_SIZE_LIMIT), "a"), []);
+  assert.deepEqual(checkNotebookSize("x".repeat(300 * 1024), "b"), [
+    "b: 300 KB, over the 250 KB limit",
+  ]);
+  const page =
+    `<html><head><script src="/usr/share/javascript/requirejs/require.min.js"></script>` +
+    `<script src="https://cdn.example/MathJax.js"></script><link rel="stylesheet" href="x.css">` +
+    `<link rel="canonical" href="https://example.org/nb"><style>p {}</style></head>` +
+    `<body><img src="data:image/png;base64,AAAA"><script>var inline = 1;</script></body></html>`;
+  assert.deepEqual(checkSelfContained(page, "01.html"), [
+    "01.html: loads /usr/share/javascript/requirejs/require.min.js (a <script> outside the page)",
+    "01.html: loads https://cdn.example/MathJax.js (a <script> outside the page)",
+    "01.html: loads x.css (a <link> outside the page)",
+  ]);
+});
+
 Deno.test("checkNotebook: the committed notebooks hold their outputs", async () => {
   for (const name of NAMES) {
     const path = new URL(`../../notebooks/${name}.ipynb`, import.meta.url);
-    const nb = JSON.parse(await Deno.readTextFile(path));
+    const text = await Deno.readTextFile(path);
+    const nb = JSON.parse(text);
     assert.equal(nb.metadata.kernelspec.name, "deno");
-    assert.deepEqual(checkNotebook(nb, name).problems, [], name);
+    assert.deepEqual(
+      [...checkNotebook(nb, name).problems, ...checkNotebookSize(text, name)],
+      [],
+      name,
+    );
   }
 });

@@ -37,6 +37,28 @@ Deno.test("deno task plots DIR renders each spec and reports one line per plot",
   }
 });
 
+Deno.test("deno task plots --width --theme: re-flowed, restyled; an empty plot fails", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const rows = [1, 2, 3].map((step) => ({ step, loss: 3 - step / 2, config: "a" }));
+    await writePlotSpec(`${dir}/a.vl.json`, trainingCurvesSpec(rows));
+    const outcome = await plots([dir, "--width", "640", "--theme", "paper"], dir);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    const svg = await Deno.readTextFile(`${dir}/a.svg`);
+    assert.ok(Math.abs(Number(svg.match(/width="(\d+)"/)![1]) - 640) <= 3);
+    assert.match(svg, /stroke="#000"/, "paper frame");
+    await writePlotSpec(
+      `${dir}/b.vl.json`,
+      trainingCurvesSpec(rows.map((r) => ({ ...r, loss: 0 }))),
+    );
+    const empty = await plots([dir], dir);
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /error: .*b\.svg: the plot draws 1 mark items but none is visible/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("deno task plots: missing directory, no specs and bad usage are one-line errors", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -46,14 +68,17 @@ Deno.test("deno task plots: missing directory, no specs and bad usage are one-li
     const empty = await plots([dir], dir);
     assert.equal(empty.code, 1);
     assert.equal(empty.stderr, `error: no plot specs (*.vl.json) found under ${dir}\n`);
-    const usage = await plots([], dir);
-    assert.equal(usage.code, 2);
-    assert.match(
-      usage.stderr,
-      /^error: expected one results directory, got 0; usage: deno task plots DIR\n$/,
-    );
+    const usage = "usage: deno task plots DIR [--width N] [--theme default|paper]";
+    const none = await plots([], dir);
+    assert.equal(none.code, 2);
+    assert.equal(none.stderr, `error: missing results directory; ${usage}\n`);
     const flag = await plots([dir, "--watch"], dir);
-    assert.equal(flag.stderr, "error: unknown flag --watch; usage: deno task plots DIR\n");
+    assert.equal(flag.stderr, `error: unknown flag --watch; ${usage}\n`);
+    const narrow = await plots([dir, "--width", "50"], dir);
+    assert.equal(narrow.code, 2);
+    assert.equal(narrow.stderr, 'error: --width must be an integer from 100 to 10000, got "50"\n');
+    const theme = await plots([dir, "--theme", "dark"], dir);
+    assert.equal(theme.stderr, 'error: unknown --theme "dark"; expected one of default, paper\n');
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

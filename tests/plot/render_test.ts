@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { plotMimeBundle, renderPlotSvg, svgToPng, trainingCurvesSpec } from "../../lib/plot/mod.ts";
+import {
+  applyTheme,
+  fontAdvances,
+  renderPlotSvg,
+  scalingPlotSpec,
+  svgToPng,
+  themeConfig,
+  trainingCurvesSpec,
+} from "../../lib/plot/mod.ts";
 
 const SPEC = trainingCurvesSpec([
   { step: 1, loss: 4.2, config: "small" },
@@ -39,10 +47,41 @@ Deno.test("text is drawn with the shipped font: labels change the pixels", async
   assert.ok(written.length > empty.length + 200, `${written.length} vs ${empty.length} bytes`);
 });
 
-Deno.test("Jupyter bundle: Vega-Lite v5 spec with an SVG fallback", async () => {
-  const bundle = await plotMimeBundle(SPEC);
-  assert.equal(bundle["application/vnd.vegalite.v5+json"], SPEC);
-  assert.match(String(bundle["image/svg+xml"]), /^<svg /);
+Deno.test("text is measured with the shipped font, so layouts are as wide as drawn", async () => {
+  const font = await Deno.readFile(
+    new URL("../../node_modules/dejavu-fonts-ttf/ttf/DejaVuSans.ttf", import.meta.url),
+  );
+  const sans = fontAdvances(font);
+  const width = (text: string) =>
+    [...text].reduce((w, c) => w + sans.advance(c.codePointAt(0)!), 0);
+  assert.ok(width("iiii") < width("MMMM") / 2, "proportional widths");
+  assert.ok(Math.abs(width("m") - 0.974) < 0.01, `"m" is ${width("m")} em in DejaVu Sans`);
+  // A title of 60 characters at 14 px: Vega's canvas-less estimate is 0.8 em a character (672
+  // px); measured, it fits a 480 px plot.
+  const title = "x".repeat(60);
+  const { svg } = await renderPlotSvg(trainingCurvesSpec([{ step: 1, loss: 1, config: "a" }], {
+    title,
+  }));
+  assert.ok(Number(svg.match(/width="(\d+)"/)![1]) < 672, "the title does not widen the figure");
+});
+
+Deno.test("--width re-flows a figure to the asked width; themes restyle it", async () => {
+  const points = [1e3, 1e4, 1e5].map((n, i) => ({ n, loss: 3 - 0.2 * i, s: `s${i}` }));
+  const spec = scalingPlotSpec(points, { x: "n", y: "loss", color: { field: "s" } });
+  for (const width of [400, 800]) {
+    const { svg } = await renderPlotSvg(spec, { width });
+    const drawn = Number(svg.match(/width="(\d+)"/)![1]);
+    assert.ok(Math.abs(drawn - width) <= 3, `asked ${width} px, drew ${drawn}`);
+  }
+  await assert.rejects(() => renderPlotSvg(spec, { width: 120 }), /too narrow/);
+  const paper = await renderPlotSvg(spec, { theme: "paper" });
+  const first = themeConfig("paper").range.category[0];
+  assert.match(paper.svg, new RegExp(`fill="${first}"`), "paper palette");
+  assert.equal(applyTheme(spec, "paper").config?.font, "DejaVu Sans");
+  assert.throws(
+    () => themeConfig("dark" as never),
+    /unknown plot theme "dark"; themes: default, paper/,
+  );
 });
 
 Deno.test("SVG rendering is the same file whatever was rendered before it", async () => {

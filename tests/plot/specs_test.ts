@@ -8,8 +8,10 @@ import {
   isoFlopFigureSpec,
   isoFlopSpec,
   type PlotSpec,
+  readMarks,
   renderPlotSvg,
   scalingPlotSpec,
+  themeConfig,
   trainingCurvesSpec,
   VEGA_LITE_SCHEMA,
 } from "../../lib/plot/mod.ts";
@@ -72,7 +74,7 @@ Deno.test("scaling plot: every point, one line per law, equations in the legend"
     ],
   });
   const svg = await renderClean(spec);
-  assert.equal(countItems(svg, "symbol", "layer_0"), 5);
+  assert.equal(countItems(svg, "symbol", "layer_1"), 5);
   assert.equal(countGroups(svg, "line"), 2);
   assert.match(svg, /L = 4·x\^-0\.05</);
   assert.match(svg, /L = 4\.1·x\^-0\.051</);
@@ -80,6 +82,59 @@ Deno.test("scaling plot: every point, one line per law, equations in the legend"
     scalingPlotSpec(points, { x: "n", y: "loss", color: { field: "size" } }),
   );
   assert.equal(countItems(colored, "symbol"), 5);
+  assert.throws(
+    () =>
+      scalingPlotSpec(points, {
+        x: "n",
+        y: "loss",
+        color: { field: "size" },
+        laws: [{ label: "L", predict: () => 1, series: "s9" }],
+      }),
+    {
+      message:
+        'scaling plot: law "L" is drawn for series "s9", which no point has; series: s0, s1, s2, s3, s4',
+    },
+  );
+});
+
+/** The fill or stroke colours drawn by mark groups whose name contains `layer`. */
+function colours(svg: string, layer: string): Set<string> {
+  const found = new Set<string>();
+  for (const match of svg.matchAll(/<g class="mark-\w+ role-mark ([^"]*)"[^>]*>(.*?)<\/g>/g)) {
+    if (!match[1].includes(layer)) continue;
+    for (const c of match[2].matchAll(/ (?:fill|stroke)="(#[0-9a-f]{6})"/g)) found.add(c[1]);
+  }
+  return found;
+}
+
+Deno.test("scaling plot: a series' points, curve and band share its colour; equations join its legend entry", async () => {
+  // Two series whose labels sort wrongly as strings ("N = 888" after "N = 3,312").
+  const rows = [888, 3312].flatMap((n) =>
+    [1e4, 1e5, 1e6].map((d) => ({
+      d,
+      loss: 2 + 100 / d ** 0.3 + n ** -0.1,
+      model: `N = ${n.toLocaleString("en-US")}`,
+    }))
+  );
+  const band = [{ x: 1e4, lower: 2.5, upper: 3 }, { x: 1e6, lower: 2.2, upper: 2.4 }];
+  const spec = scalingPlotSpec(rows, {
+    x: "d",
+    y: "loss",
+    color: { field: "model" },
+    laws: [
+      { label: "L = 2 + 100/D^0.3", series: "N = 888", predict: (d) => 2.5 + 100 / d ** 0.3, band },
+      { label: "L = 2 + 90/D^0.3", series: "N = 3,312", predict: (d) => 2.4 + 90 / d ** 0.3 },
+    ],
+  });
+  const svg = await renderClean(spec);
+  const [first, second] = themeConfig().range.category;
+  // Natural order: N = 888 first, so it takes the first palette colour everywhere.
+  assert.deepEqual(colours(svg, "layer_0"), new Set([first]), "the band");
+  assert.deepEqual(colours(svg, "layer_1"), new Set([first, second]), "the curves");
+  assert.deepEqual(colours(svg, "layer_2"), new Set([first, second]), "the points");
+  assert.match(svg, />N = 888: L = 2 \+ 100\/D\^0\.3</);
+  assert.ok(svg.indexOf(">N = 888: ") < svg.indexOf(">N = 3,312: "), "legend in value order");
+  assert.equal(countItems(svg, "area"), 1);
 });
 
 Deno.test("IsoFLOP profiles: runs, one parabola per budget, and the minima", async () => {
@@ -87,7 +142,7 @@ Deno.test("IsoFLOP profiles: runs, one parabola per budget, and the minima", asy
   assert.equal(countItems(svg, "symbol", "layer_0"), 21);
   assert.equal(countGroups(svg, "line", "layer_1"), 3);
   assert.equal(countItems(svg, "symbol", "layer_2"), 3);
-  assert.match(svg, />1e19</);
+  assert.match(svg, />10¹⁹</);
 });
 
 Deno.test("compute-optimal frontier: a line per estimate and its optima", async () => {
@@ -110,14 +165,16 @@ Deno.test("compute-optimal frontier: a line per estimate and its optima", async 
   });
 });
 
-Deno.test("IsoFLOP figure: three panels side by side compile cleanly", async () => {
+Deno.test("IsoFLOP figure: profiles over the two frontier panels, within 800 px", async () => {
   const spec = isoFlopFigureSpec(ISOFLOP, [
     { label: "approach 3", law: parametricComputeOptimalLaw(CHINCHILLA_PUBLISHED) },
   ]);
   const svg = await renderClean(spec);
   assert.equal(countItems(svg, "symbol", "concat_0_layer_2"), 3);
-  assert.equal(countGroups(svg, "line", "concat_1"), 2);
-  assert.equal(countGroups(svg, "line", "concat_2"), 2);
+  assert.equal(countGroups(svg, "line", "concat_1_concat_0"), 2);
+  assert.equal(countGroups(svg, "line", "concat_1_concat_1"), 2);
+  assert.equal(readMarks(svg).panels.length, 3);
+  assert.ok(Number(svg.match(/width="(\d+)"/)![1]) <= 800, "readable at README width");
   const stacked = concatPlots([isoFlopSpec(ISOFLOP), isoFlopSpec(ISOFLOP)], {
     direction: "vertical",
   });
