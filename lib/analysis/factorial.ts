@@ -248,18 +248,19 @@ export async function analyzeFactorial(
   if (mine.length === 0) {
     throw new Error(`${dir}: no finished trials of version ${options.version} to analyze`);
   }
+  const cells = mine.map((record) => factorBits(record, dir));
   const levels = levelsOf(mine[0]);
-  const key = JSON.stringify(levels);
-  const runs: (FactorialRun & { train: number })[] = mine.map((record) => {
-    if (JSON.stringify(levelsOf(record)) !== key) {
+  const runs: (FactorialRun & { train: number })[] = mine.map((record, i) => {
+    const own = levelsOf(record);
+    if (JSON.stringify(own) !== JSON.stringify(levels)) {
       throw new Error(
-        `${dir}: trials of two level settings (${key} and ${
-          JSON.stringify(levelsOf(record))
+        `${dir}: trials of two level settings (${JSON.stringify(levels)} and ${
+          JSON.stringify(own)
         }); analyze one preset's trials per directory`,
       );
     }
     return {
-      cell: factorBits(record, dir),
+      cell: cells[i],
       seed: configNumber(record, "seed"),
       value: metric(record, "test_error"),
       train: metric(record, "train_error"),
@@ -307,7 +308,7 @@ export async function analyzeFactorial(
         "and pass levels nearest to its own on a log scale (ties to the lower level)",
     },
     factors: FACTORIAL_FACTORS,
-    levels,
+    levels: levels,
     groups: result.groups,
     shapley: result.shapley,
     effects: result.effects,
@@ -399,7 +400,7 @@ function heatmapSpec(result: FactorialAttributionResult) {
 function ladderSpec(ladder: readonly LadderRung[]) {
   return ablationBarsSpec(
     ladder.map((r) => ({
-      label: `${r.rung} (${r.gridPasses} passes, ${r.gridTrainSize})`,
+      label: `${r.rung} (${r.gridPasses} p)`,
       mean: r.testError / 100,
       std: r.testErrorStd / 100,
       published: r.published === null ? null : r.published / 100,
@@ -407,8 +408,8 @@ function ladderSpec(ladder: readonly LadderRung[]) {
     {
       reference: "published",
       percent: true,
-      valueTitle: "test error (grid cell: mean ± std over seeds; tick: published ladder)",
-      title: "The ladder's path through the factorial",
+      valueTitle: "test error of the cell (tick: published ladder)",
+      title: "The ladder's path through the factorial (p: the cell's passes)",
     },
   );
 }
