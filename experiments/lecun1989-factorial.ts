@@ -109,7 +109,8 @@ function cellBudget(config: Config): { train_size: number; passes: number } {
     train_size: levels(config.data_levels, "data_levels")[
       isOn(config.more_data, "more_data") ? 1 : 0
     ],
-    passes: levels(config.pass_levels, "pass_levels")[isOn(config.more_passes, "more_passes") ? 1 : 0],
+    passes:
+      levels(config.pass_levels, "pass_levels")[isOn(config.more_passes, "more_passes") ? 1 : 0],
   };
 }
 

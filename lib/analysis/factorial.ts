@@ -300,9 +300,10 @@ export async function analyzeFactorial(
         "halvings from the 1989 recipe (all off) to all on, shared out over every order of " +
         "switching the factors on; the values sum to the total drop",
       groups: "sums of the Shapley values of each group's factors",
-      intervals: `${
-        100 * result.bootstrap.level
-      }% percentile bootstrap, ${result.bootstrap.resamples} resamples (seed ${result.bootstrap.seed}) ` +
+      intervals:
+        `${
+          100 * result.bootstrap.level
+        }% percentile bootstrap, ${result.bootstrap.resamples} resamples (seed ${result.bootstrap.seed}) ` +
         "of the seeds within each cell",
       ladder: "each ladder variant maps to the cell of its four algorithm switches at the data " +
         "and pass levels nearest to its own on a log scale (ties to the lower level)",
@@ -369,7 +370,8 @@ function shapleySpec(result: FactorialAttributionResult) {
   return concatPlots([
     attributionBarsSpec(bars(Object.entries(result.shapley)), {
       title: "Shapley value of each factor",
-      subtitle: `drop in log2 test error from the 1989 recipe to all on; ${level} bootstrap over seeds`,
+      subtitle:
+        `drop in log2 test error from the 1989 recipe to all on; ${level} bootstrap over seeds`,
       valueTitle: "halvings of test error",
     }),
     attributionBarsSpec(bars(Object.entries(result.groups)), {

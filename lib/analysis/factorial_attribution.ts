@@ -124,11 +124,15 @@ function runsByCell(runs: readonly FactorialRun[], factors: readonly string[]): 
   const byCell: number[][] = Array.from({ length: count }, () => []);
   runs.forEach((run, i) => {
     if (!Number.isInteger(run.cell) || run.cell < 0 || run.cell >= count) {
-      throw new RangeError(`run ${i} has cell ${run.cell}; expected an integer mask below ${count}`);
+      throw new RangeError(
+        `run ${i} has cell ${run.cell}; expected an integer mask below ${count}`,
+      );
     }
     if (!(run.value > 0) || !Number.isFinite(run.value)) {
       throw new RangeError(
-        `run ${i} (cell ${cellName(run.cell, factors)}, seed ${run.seed}) has value ${run.value}; ` +
+        `run ${i} (cell ${
+          cellName(run.cell, factors)
+        }, seed ${run.seed}) has value ${run.value}; ` +
           `expected a positive number`,
       );
     }
@@ -298,10 +302,17 @@ export function factorialAttribution(
       target,
       seeds,
       halfWidth,
-      seedsNeeded: worst === null ? null : Math.max(seeds, Math.ceil(seeds * (worst / target) ** 2)),
+      seedsNeeded: worst === null
+        ? null
+        : Math.max(seeds, Math.ceil(seeds * (worst / target) ** 2)),
       met: worst === null ? null : worst <= target,
     },
-    bootstrap: { resamples: boot.resamples, failed: boot.failed, seed: boot.seed, level: boot.level },
+    bootstrap: {
+      resamples: boot.resamples,
+      failed: boot.failed,
+      seed: boot.seed,
+      level: boot.level,
+    },
   };
 }
 
@@ -316,9 +327,7 @@ function cellVariances(
 ): number[] | null {
   const ln2 = Math.LN2 ** 2;
   const relative = byCell.map((members, c) =>
-    members.length < 2
-      ? null
-      : meanStd(members.map((i) => values[i])).std ** 2 / means[c] ** 2
+    members.length < 2 ? null : meanStd(members.map((i) => values[i])).std ** 2 / means[c] ** 2
   );
   const known = relative.filter((r): r is number => r !== null);
   if (known.length === 0) return null;

@@ -118,7 +118,9 @@ export function interactionHeatmapSpec(
     for (const factor of [cell.row, cell.column]) {
       if (!options.factors.includes(factor)) {
         throw new RangeError(
-          `interaction heatmap: "${factor}" is not one of the factors ${options.factors.join(", ")}`,
+          `interaction heatmap: "${factor}" is not one of the factors ${
+            options.factors.join(", ")
+          }`,
         );
       }
     }
@@ -167,5 +169,10 @@ export function interactionHeatmapSpec(
         },
       },
     ],
-  }, { ...options, title: undefined, width: options.width ?? side, height: options.height ?? side });
+  }, {
+    ...options,
+    title: undefined,
+    width: options.width ?? side,
+    height: options.height ?? side,
+  });
 }
