@@ -15,6 +15,7 @@ import {
   ladderCells,
   LECUN_FACTORIAL_DESIGN,
 } from "../../lib/analysis/factorial.ts";
+import { CLAIM_RULES, claimVerdicts } from "../../lib/analysis/claims.ts";
 import { type TrialRecord, writeTrialRecord } from "../../lib/sweep/store.ts";
 
 const close = (actual: number, expected: number, what: string, tol = 1e-12) =>
@@ -276,4 +277,80 @@ Deno.test("analyzeFactorial refuses an incomplete grid or another experiment in 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** Fits with the given (value, lo, hi) for the quantities the claims read. */
+function claimFits(q: Record<string, [number, number, number]>) {
+  const at = (name: string) => {
+    const [value, lo, hi] = q[name];
+    return { value, ci: [lo, hi] as [number, number] };
+  };
+  return {
+    groups: { algorithms: at("algorithms"), data: at("data"), compute: at("compute") },
+    shares: {
+      algorithms: at("share_algorithms"),
+      data: at("share_data"),
+      compute: at("share_compute"),
+    },
+    total: at("total"),
+    steps: {
+      algorithms_alone: at("alone"),
+      data_after_algorithms: at("data_step"),
+      compute_after_algorithms_and_data: at("compute_step"),
+    },
+    levels: { trainSize: [7291, 50000] as [number, number], passes: [23, 92] as [number, number] },
+    precision: { seeds: 3 },
+  };
+}
+
+const BALANCED: Record<string, [number, number, number]> = {
+  algorithms: [1, 0.9, 1.1],
+  alone: [0.95, 0.8, 1.1],
+  data: [0.8, 0.7, 0.9],
+  compute: [0.7, 0.6, 0.8],
+  data_step: [0.5, 0.3, 0.7],
+  compute_step: [0.2, 0.12, 0.3],
+  total: [2.5, 2.3, 2.7],
+  share_algorithms: [0.4, 0.35, 0.45],
+  share_data: [0.32, 0.28, 0.36],
+  share_compute: [0.28, 0.24, 0.32],
+};
+
+Deno.test("Karpathy's claims: each rule's three outcomes", () => {
+  const verdicts = (changes: Record<string, [number, number, number]>) =>
+    claimVerdicts(claimFits({ ...BALANCED, ...changes })).map((c) => c.verdict);
+  assert.deepEqual(verdicts({}), ["confirmed", "confirmed", "confirmed", "confirmed"]);
+  // Halving: both measures must agree; wholly above 1.5 halvings is refuted.
+  assert.equal(verdicts({ alone: [0.6, 0.45, 0.7] })[0], "qualified");
+  assert.equal(
+    verdicts({ algorithms: [1.8, 1.6, 2], alone: [1.7, 1.55, 1.9] })[0],
+    "refuted",
+  );
+  // Further gains: above 0.1 confirmed, below refuted, straddling qualified.
+  assert.equal(verdicts({ data_step: [0.02, -0.05, 0.08] })[1], "refuted");
+  assert.equal(verdicts({ compute_step: [0.1, 0.02, 0.2] })[2], "qualified");
+  // Balance: a share above 1/2 refutes it; a share reaching past [1/6, 1/2] qualifies it.
+  assert.equal(verdicts({ share_algorithms: [0.6, 0.55, 0.7] })[3], "refuted");
+  assert.equal(verdicts({ share_compute: [0.2, 0.1, 0.3] })[3], "qualified");
+  assert.equal(verdicts({ total: [0.1, -0.1, 0.3] })[3], "qualified");
+});
+
+Deno.test("claim paragraphs carry the numbers, the rule and the figure", () => {
+  const iso = {
+    reference: { trainSize: 7291, passes: 23 },
+    oldError: { value: 4.6, ci: [4.4, 4.8] as [number, number] },
+    modernError: { value: 2.5, ci: [2.3, 2.7] as [number, number] },
+    data: { value: 12, ci: [8, 20] as [number, number] },
+    passes: { value: null, ci: [null, null] as [null, null] },
+    belowFloor: false,
+  };
+  const [halving, data, , balanced] = claimVerdicts(claimFits(BALANCED), iso);
+  assert.match(halving.markdown, /^\*\*Algorithms halve the error — confirmed\.\*\*/);
+  assert.match(halving.markdown, /Shapley sum of 1\.00 \[0\.90, 1\.10\] halvings/);
+  assert.match(halving.markdown, /divided by 2\.00× \[1\.87, 2\.14\]/);
+  assert.ok(halving.markdown.includes(CLAIM_RULES.halving));
+  assert.equal(halving.figure, "shapley");
+  assert.match(data.markdown, /6\.9× the digits \(50,000\)/);
+  assert.match(data.markdown, /would need 12× \(95% interval 8\.0× to 20×\) the digits, or never/);
+  assert.match(balanced.markdown, /algorithms 40% \[35%, 45%\], data 32% \[28%, 36%\]/);
 });
