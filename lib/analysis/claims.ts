@@ -29,6 +29,8 @@ export interface IsoErrorFits {
   data: { value: number | null; ci: [number | null, number | null] };
   passes: { value: number | null; ci: [number | null, number | null] };
   belowFloor: boolean;
+  /** Whether the reference budget lies outside the measured grid. */
+  extrapolated: boolean;
 }
 
 /** A value with its 95% interval. */
@@ -48,6 +50,8 @@ export interface ClaimVerdict {
   markdown: string;
   /** The figure (results file name without extension) that shows it. */
   figure: string;
+  /** True with one seed per cell: the intervals have no width and the verdict is untested. */
+  provisional: boolean;
 }
 
 /**
@@ -139,7 +143,11 @@ export function claimVerdicts(fits: FactorialFits, iso?: IsoErrorFits): ClaimVer
       times(iso.passes)
     } the passes, to match the algorithms${
       iso.belowFloor ? " — the modern error lies below the 1989 recipe's floor E" : ""
-    } (figure \`iso-error\`).`
+    }${iso.extrapolated ? ", extrapolated beyond the measured grid" : ""} (figure \`iso-error\`).`
+    : "";
+  const provisional = fits.precision.seeds < 2;
+  const caveat = provisional
+    ? " *With one seed per cell the intervals have no width: this verdict is provisional.*"
     : "";
   const shareText = (["algorithms", "data", "compute"] as const)
     .map((g) =>
@@ -147,7 +155,7 @@ export function claimVerdicts(fits: FactorialFits, iso?: IsoErrorFits): ClaimVer
     )
     .join(", ");
 
-  return [
+  const claims: Omit<ClaimVerdict, "provisional">[] = [
     {
       claim: "Algorithmic progress alone roughly halved the error",
       verdict: halving,
@@ -194,4 +202,5 @@ export function claimVerdicts(fits: FactorialFits, iso?: IsoErrorFits): ClaimVer
       }), the shares are ${shareText}. Rule: ${CLAIM_RULES.balanced}. Figure: \`shapley\` (groups).`,
     },
   ];
+  return claims.map((c) => ({ ...c, markdown: c.markdown + caveat, provisional }));
 }

@@ -87,6 +87,8 @@ export interface ComputeEquivalent {
   passes: Multiplier;
   /** Whether the modern error lies below the 1989 recipe's E (never reached at any D and P). */
   belowFloor: boolean;
+  /** Whether the reference lies outside the measured digits or passes of either recipe. */
+  extrapolated: boolean;
   bootstrap: { resamples: number; failed: number; seed: number; level: number };
 }
 
@@ -268,6 +270,12 @@ export function computeEquivalent(
     data: multiplier("data", old.E + old.B * reference.passes ** -old.beta),
     passes: multiplier("pass", old.E + old.A * reference.trainSize ** -old.alpha),
     belowFloor: estimate.modernError < old.E,
+    extrapolated: byRecipe.some((own) => {
+      const sizes = own.map((r) => r.trainSize), passes = own.map((r) => r.passes);
+      const outside = (v: number, values: number[]) =>
+        v < Math.min(...values) || v > Math.max(...values);
+      return outside(reference.trainSize, sizes) || outside(reference.passes, passes);
+    }),
     bootstrap: {
       resamples: boot.resamples,
       failed: boot.failed,
@@ -422,6 +430,8 @@ export async function analyzeIsoError(
         times(result.data)
       } the digits or ${times(result.passes)} the passes to match${
         result.belowFloor ? " (the modern error lies below its E: never at any budget)" : ""
+      }${
+        result.extrapolated ? "; the reference lies outside the measured grid (extrapolated)" : ""
       }`,
     ],
   };

@@ -343,6 +343,7 @@ Deno.test("claim paragraphs carry the numbers, the rule and the figure", () => {
     data: { value: 12, ci: [8, 20] as [number, number] },
     passes: { value: null, ci: [null, null] as [null, null] },
     belowFloor: false,
+    extrapolated: false,
   };
   const [halving, data, , balanced] = claimVerdicts(claimFits(BALANCED), iso);
   assert.match(halving.markdown, /^\*\*Algorithms halve the error — confirmed\.\*\*/);
@@ -353,4 +354,13 @@ Deno.test("claim paragraphs carry the numbers, the rule and the figure", () => {
   assert.match(data.markdown, /6\.9× the digits \(50,000\)/);
   assert.match(data.markdown, /would need 12× \(95% interval 8\.0× to 20×\) the digits, or never/);
   assert.match(balanced.markdown, /algorithms 40% \[35%, 45%\], data 32% \[28%, 36%\]/);
+});
+
+Deno.test("with one seed per cell every claim paragraph says it is provisional", () => {
+  const fits = { ...claimFits(BALANCED), precision: { seeds: 1 } };
+  for (const claim of claimVerdicts(fits)) {
+    assert.equal(claim.provisional, true);
+    assert.match(claim.markdown, /one seed per cell the intervals have no width/);
+  }
+  assert.ok(claimVerdicts(claimFits(BALANCED)).every((c) => !c.provisional));
 });

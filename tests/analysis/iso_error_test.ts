@@ -50,12 +50,15 @@ Deno.test("the compute-equivalent of a known pair of laws", () => {
   assert.equal(result.passes.neverShare, 1);
   assert.ok(Math.abs(result.passes.floor - (1 + 300 / Math.sqrt(7291))) < 0.05);
   assert.equal(result.belowFloor, false);
+  assert.equal(result.extrapolated, false);
 });
 
 Deno.test("a modern error below the 1989 recipe's E is never reached", () => {
   const laws = { ...LAWS, modern: { E: 0.2, A: 20, alpha: 0.5, B: 1, beta: 1 } };
   const result = computeEquivalent(gridRuns(laws), { resamples: 20 });
   assert.equal(result.belowFloor, true);
+  const small = computeEquivalent(gridRuns().filter((r) => r.trainSize < 7291), { resamples: 4 });
+  assert.equal(small.extrapolated, true);
   assert.equal(result.data.value, null);
   assert.equal(result.passes.value, null);
 });

@@ -33,7 +33,7 @@ Deno.test("lecun1989-factorial plans 64 cells × 3 seeds, 1 seed in cpu, 6 in se
   assert.ok(published.every((t) => ids.has(t.id)), "seeds6 extends the published trials");
   const cpu = await planTrials(factorial.sweep, { preset: "cpu" });
   const budgets = new Set(cpu.map(({ config }) => `${config.train_size}/${config.passes}`));
-  assert.deepEqual([...budgets].sort(), ["1000/23", "1000/6", "7291/23", "7291/6"]);
+  assert.deepEqual([...budgets].sort(), ["2000/12", "2000/3", "500/12", "500/3"]);
 });
 
 Deno.test("every factor switches the ladder's own fields", () => {
