@@ -30,6 +30,14 @@
  *
  * `deno task sweep lecun1989-factorial` (192 trials), `--preset cpu` (64), `--preset seeds6`.
  *
+ * Run time on the 2-core lavapipe machine: a seed of the grid trains 16 × (7,291 + 50,000) ×
+ * (23 + 92) ≈ 105M examples, 316M for three seeds; at the ≈ 18,000 examples/s that the published
+ * ladder runs reached with trainLecun's evaluation after every pass (results/lecun1989:
+ * baseline-50k, 5M examples in 265 s; five baseline runs in one dispatch, 0.84M in 48 s), about
+ * 5 hours. Most of that is the per-pass evaluation: training alone runs at ≈ 50,000 examples/s
+ * with four runs a dispatch (README, Speed), so evaluating only after the last pass would bring
+ * it to about 2 hours.
+ *
  * @module
  */
 import { findVariant, type LecunConfig, lecunConfig } from "../lib/lecun/config.ts";

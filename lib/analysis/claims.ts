@@ -26,8 +26,9 @@ export interface IsoErrorFits {
   reference: { trainSize: number; passes: number };
   oldError: Interval;
   modernError: Interval;
-  data: { value: number | null; ci: [number | null, number | null] };
-  passes: { value: number | null; ci: [number | null, number | null] };
+  /** k_D and k_P with their intervals (null: never) and the floor of each direction. */
+  data: { value: number | null; ci: [number | null, number | null]; floor: number };
+  passes: { value: number | null; ci: [number | null, number | null]; floor: number };
   belowFloor: boolean;
   /** Whether the reference budget lies outside the measured grid. */
   extrapolated: boolean;
@@ -100,11 +101,14 @@ function balancedVerdict(fits: FactorialFits): Verdict {
 
 const percent = (v: number) => `${(100 * v).toFixed(0)}%`;
 
-const times = (m: IsoErrorFits["data"]) => {
+/** "12× (95% interval 8.0× to 20×) the digits", or "never" with the floor in the way. */
+const needs = (m: IsoErrorFits["data"], what: string) => {
   const show = (v: number | null) => (v === null ? "never" : `${v.toPrecision(2)}×`);
   return m.value === null
-    ? `never (95% interval ${show(m.ci[0])} to ${show(m.ci[1])})`
-    : `${show(m.value)} (95% interval ${show(m.ci[0])} to ${show(m.ci[1])})`;
+    ? `could not match it with more ${what} alone (its floor in that direction, ${
+      m.floor.toFixed(2)
+    }%, lies above it)`
+    : `would need ${show(m.value)} (95% interval ${show(m.ci[0])} to ${show(m.ci[1])}) the ${what}`;
 };
 
 /**
@@ -124,6 +128,9 @@ export function claimVerdicts(fits: FactorialFits, iso?: IsoErrorFits): ClaimVer
   const budget = `${levels.trainSize[0].toLocaleString("en-US")} digits and ${
     levels.passes[0]
   } passes`;
+  const base = levels.trainSize[0] === 7291 && levels.passes[0] === 23
+    ? `the 1989 budget (${budget})`
+    : `the grid's base budget (${budget})`;
 
   const byShapley = halvingVerdict(groups.algorithms);
   const alone = halvingVerdict(steps.algorithms_alone);
@@ -139,11 +146,11 @@ export function claimVerdicts(fits: FactorialFits, iso?: IsoErrorFits): ClaimVer
       iso.oldError.value.toFixed(2)
     }% for the 1989 recipe and ${
       iso.modernError.value.toFixed(2)
-    }% for the modern one; the 1989 recipe would need ${times(iso.data)} the digits, or ${
-      times(iso.passes)
-    } the passes, to match the algorithms${
-      iso.belowFloor ? " — the modern error lies below the 1989 recipe's floor E" : ""
-    }${iso.extrapolated ? ", extrapolated beyond the measured grid" : ""} (figure \`iso-error\`).`
+    }% for the modern one: the 1989 recipe ${needs(iso.data, "digits")}, and ${
+      needs(iso.passes, "passes")
+    }${iso.belowFloor ? "; the modern error lies below even its E, so no budget reaches it" : ""}${
+      iso.extrapolated ? " (extrapolated beyond the measured grid)" : ""
+    } (figure \`iso-error\`).`
     : "";
   const provisional = fits.precision.seeds < 2;
   const caveat = provisional
@@ -163,8 +170,8 @@ export function claimVerdicts(fits: FactorialFits, iso?: IsoErrorFits): ClaimVer
       markdown: `**Algorithms halve the error — ${halving}.** The four algorithmic changes ` +
         `(cross-entropy, AdamW, augmentation, ReLU + dropout) earn a Shapley sum of ${
           halvings(groups.algorithms)
-        }, the error divided by ${factor(groups.algorithms)}; switched on together at the ` +
-        `1989 budget (${budget}) they give ${
+        }, the error divided by ${factor(groups.algorithms)}; switched on together at ` +
+        `${base} they give ${
           halvings(steps.algorithms_alone)
         }. Rule: ${CLAIM_RULES.halving}. Figure: \`shapley\` (groups).`,
     },

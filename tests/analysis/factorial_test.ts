@@ -6,9 +6,11 @@ import {
   shapleyValues,
 } from "../../lib/analysis/shapley.ts";
 import {
+  type Attribution,
   factorialAttribution,
   type FactorialRun,
 } from "../../lib/analysis/factorial_attribution.ts";
+import { copyTrials } from "../../lib/notebook/results.ts";
 import {
   analyzeFactorial,
   FACTORIAL_FACTORS,
@@ -340,8 +342,8 @@ Deno.test("claim paragraphs carry the numbers, the rule and the figure", () => {
     reference: { trainSize: 7291, passes: 23 },
     oldError: { value: 4.6, ci: [4.4, 4.8] as [number, number] },
     modernError: { value: 2.5, ci: [2.3, 2.7] as [number, number] },
-    data: { value: 12, ci: [8, 20] as [number, number] },
-    passes: { value: null, ci: [null, null] as [null, null] },
+    data: { value: 12, ci: [8, 20] as [number, number], floor: 1.9 },
+    passes: { value: null, ci: [null, null] as [null, null], floor: 4.5 },
     belowFloor: false,
     extrapolated: false,
   };
@@ -352,7 +354,10 @@ Deno.test("claim paragraphs carry the numbers, the rule and the figure", () => {
   assert.ok(halving.markdown.includes(CLAIM_RULES.halving));
   assert.equal(halving.figure, "shapley");
   assert.match(data.markdown, /6\.9× the digits \(50,000\)/);
-  assert.match(data.markdown, /would need 12× \(95% interval 8\.0× to 20×\) the digits, or never/);
+  assert.match(
+    data.markdown,
+    /the 1989 recipe would need 12× \(95% interval 8\.0× to 20×\) the digits, and could not match it with more passes alone \(its floor in that direction, 4\.50%, lies above it\)/,
+  );
   assert.match(balanced.markdown, /algorithms 40% \[35%, 45%\], data 32% \[28%, 36%\]/);
 });
 
@@ -363,4 +368,29 @@ Deno.test("with one seed per cell every claim paragraph says it is provisional",
     assert.match(claim.markdown, /one seed per cell the intervals have no width/);
   }
   assert.ok(claimVerdicts(claimFits(BALANCED)).every((c) => !c.provisional));
+});
+
+Deno.test("the committed cpu smoke run analyzes: 64 cells, Shapley values add up to the drop", async () => {
+  const dir = await Deno.makeTempDir({ dir: "/tmp" });
+  try {
+    await copyTrials("tests/analysis/fixtures/lecun1989-factorial-cpu", dir);
+    const report = await analyzeFactorial(dir, { version: "1", resamples: 50 });
+    const fits = JSON.parse(await Deno.readTextFile(report.fits));
+    assert.equal(fits.cells.length, 64);
+    assert.deepEqual(fits.levels, { trainSize: [500, 2000], passes: [3, 12] });
+    const sum = Object.values(fits.shapley).reduce(
+      (s: number, a) => s + (a as Attribution).value,
+      0,
+    );
+    close(sum, fits.total.value, "Σ Shapley = total drop", 1e-9);
+    close(
+      fits.total.value,
+      fits.cells[0].log2_test_error - fits.cells[63].log2_test_error,
+      "total = log2(none) − log2(all)",
+      1e-12,
+    );
+    assert.equal(fits.precision.met, null, "one seed: no interval width");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
