@@ -18,8 +18,7 @@
  * - `more_passes`: 92 passes instead of 23 (4×); learning-rate schedules stretch over them.
  *
  * Everything else is the 1989 recipe: batch size 1, the 1989 initialization, width 1. Seeds
- * 1337, 1338, 1339 (initialization, shifts and dropout masks) in every cell, the same seed in
- * every cell (common random numbers).
+ * 1337, 1338, 1339 (initialization, shifts and dropout masks) in every cell.
  *
  * The data and pass levels are the one-value axes `data_levels` and `pass_levels`
  * ([off, on]). The `cpu` preset is a smoke run of the whole pipeline: 1 seed, 500 / 2,000
@@ -34,9 +33,18 @@
  * (23 + 92) ≈ 105M examples, 316M for three seeds; at the ≈ 18,000 examples/s that the published
  * ladder runs reached with trainLecun's evaluation after every pass (results/lecun1989:
  * baseline-50k, 5M examples in 265 s; five baseline runs in one dispatch, 0.84M in 48 s), about
- * 5 hours. Most of that is the per-pass evaluation: training alone runs at ≈ 50,000 examples/s
- * with four runs a dispatch (README, Speed), so evaluating only after the last pass would bring
- * it to about 2 hours.
+ * 5 hours. Much of that is the per-pass evaluation: training alone runs at ≈ 50,000
+ * examples/s with four runs a dispatch (README, Speed), so evaluating only after the last pass
+ * would bring it to about 2 hours. The cpu smoke run measured far less on a busy day (one run a
+ * dispatch, as the runner trains today: ≈ 3,600 training and ≈ 12,900 evaluation examples/s,
+ * the baseline run 56 s against the README's 8.5 s): at those rates the grid would take about
+ * 32 hours, 25 without the per-pass evaluation. The cpu preset took 491 s that day (64 trials,
+ * 228 s of it compiling the 8 kernels).
+ *
+ * Seeds are common random numbers: seed s draws the same initialization (up to the output
+ * bias), shifts and dropout masks in every cell. The analysis resamples seeds independently
+ * within each cell, which ignores that pairing (conservative when it correlates cells
+ * positively).
  *
  * @module
  */

@@ -19,7 +19,8 @@
  * Run time on the 2-core lavapipe machine: a recipe and seed train (6 + 12 + 23 + 46 + 92) ×
  * (1,000 + 2,700 + 7,291 + 19,100 + 50,000) ≈ 14.5M examples, 116M in all; about 1.8 hours at
  * the ≈ 18,000 examples/s of trainLecun with evaluation after every pass, about 40 minutes if it
- * evaluated only after the last.
+ * evaluated only after the last; about 12 hours at the rates the cpu smoke run measured on a
+ * busy day (see lecun1989-factorial.ts). The cpu preset took 322 s that day.
  *
  * @module
  */
