@@ -4,8 +4,8 @@
  * hidden layers, for a fixed number of passes; the test set is always the same 2007 digits.
  * The analysis fits test error = E + A·D^(−β) per width with bootstrap intervals.
  *
- * Three seeds per point; the analysis fits the median over seeds, so one odd batch-size-1 SGD
- * run cannot bend a curve.
+ * Three seeds per point, trained together as one pack (one dispatch); the analysis fits the
+ * median over seeds, so one odd batch-size-1 SGD run cannot bend a curve.
  *
  * `deno task sweep lecun1989-scaling --preset cpu` (D = 500 … 15000, widths 0.5–1.5, 23
  * passes; width 2 needs more workgroup memory than lavapipe's 32 KiB) or `--preset gpu`
@@ -13,11 +13,21 @@
  *
  * @module
  */
-import { acquireGpu } from "../lib/gpu/device.ts";
-import { lecunConfig } from "../lib/lecun/config.ts";
-import { trainLecun } from "../lib/lecun/run.ts";
+import { type LecunConfig, lecunConfig } from "../lib/lecun/config.ts";
+import { lecunPack, runLecunTrial } from "../lib/lecun/trial.ts";
 import { defineSweep } from "../lib/sweep/define.ts";
+import type { Config } from "../lib/sweep/json.ts";
 import { analyzeLecunScaling } from "../lib/analysis/lecun_scaling.ts";
+
+/** The 1989 recipe at a trial's size, width, passes and seed. */
+function recipeOf(config: Config): LecunConfig {
+  return lecunConfig("baseline", {
+    trainSize: config.train_size as number,
+    width: config.width as number,
+    passes: config.passes as number,
+    seed: config.seed as number,
+  });
+}
 
 export const sweep = defineSweep({
   name: "lecun1989-scaling",
@@ -50,32 +60,9 @@ export const sweep = defineSweep({
   },
   objective: { metric: "test_error", goal: "min" },
   divergeOn: ["train_loss"],
-  async run(config, ctx) {
-    const gpu = await ctx.device.then(() => acquireGpu(), () => acquireGpu());
-    const recipe = lecunConfig("baseline", {
-      trainSize: config.train_size,
-      width: config.width,
-      passes: config.passes,
-      seed: config.seed,
-    });
-    const [result] = await trainLecun(gpu, [recipe], {
-      onPass: (_, record) =>
-        ctx.report(record.pass, {
-          test_error: record.test.error,
-          train_error: record.train.error,
-          train_loss: record.train.loss,
-        }),
-    });
-    return {
-      test_error: result.final.test.error,
-      train_error: result.final.train.error,
-      test_misses: result.final.test.misses,
-      train_loss: result.final.train.loss,
-      parameters: result.parameters,
-      train_seconds: result.wallSeconds,
-      adapter_name: result.adapter,
-    };
-  },
+  // The seeds of a point share the fused kernel, data and passes: they train as one dispatch.
+  pack: lecunPack(recipeOf),
+  run: (config, ctx) => runLecunTrial(recipeOf(config), ctx),
 });
 
 /** Fits and plots a finished sweep: `fits.json`, `error-vs-d.{svg,png}`, `error-vs-pass.{svg,png}`. */

@@ -28,3 +28,49 @@ export {
   lecunRecipeRank,
   powerLawText,
 } from "./labels.ts";
+export {
+  analyzeFactorial,
+  FACTORIAL_FACTORS,
+  type FactorialAnalysisOptions,
+  type FactorialFactor,
+  type FactorialLevels,
+  ladderCells,
+  type LadderRung,
+  LECUN_FACTORIAL_DESIGN,
+} from "./factorial.ts";
+export {
+  type Attribution,
+  type AttributionOptions,
+  factorialAttribution,
+  type FactorialAttributionResult,
+  type FactorialCell,
+  type FactorialDesign,
+  type FactorialRun,
+} from "./factorial_attribution.ts";
+export {
+  cellName,
+  effectMasks,
+  effectName,
+  effectWeights,
+  type FactorialEffect,
+  factorialEffects,
+  shapleyValues,
+} from "./shapley.ts";
+export {
+  analyzeIsoError,
+  type ComputeEquivalent,
+  computeEquivalent,
+  type ComputeEquivalentOptions,
+  type ErrorLaw,
+  type IsoErrorRun,
+  type Multiplier,
+  predictError,
+} from "./iso_error.ts";
+export {
+  CLAIM_RULES,
+  type ClaimVerdict,
+  claimVerdicts,
+  type FactorialFits,
+  type IsoErrorFits,
+  type Verdict,
+} from "./claims.ts";

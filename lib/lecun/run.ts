@@ -14,6 +14,7 @@ import {
   type DigitsOnGpu,
   kernelSpecOf,
   LecunTrainer,
+  type RunEvaluation,
   type SplitStats,
   unsupportedWidth,
   uploadDigits,
@@ -64,6 +65,14 @@ export interface TrainLecunOptions {
    * adapter a group with one run keeps one core busy, so the cores are a good choice there.
    */
   devices?: number;
+  /**
+   * Evaluate (and call `onPass`) after every this many passes and after the last one (default
+   * 1: every pass). Evaluation sees every train and test digit, so on small budgets it is a
+   * large share of the time.
+   */
+  evaluateEvery?: number;
+  /** Stops the training between passes (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -96,6 +105,10 @@ export async function trainLecun(
   configs: readonly LecunConfig[],
   options: TrainLecunOptions = {},
 ): Promise<RunResult[]> {
+  const every = options.evaluateEvery ?? 1;
+  if (!Number.isSafeInteger(every) || every < 1) {
+    throw new Error(`trainLecun: evaluateEvery must be an integer >= 1, got ${every}`);
+  }
   for (const config of configs) {
     const reason = unsupportedWidth(gpu, config);
     if (reason) throw new Error(`${config.variant}: ${reason}`);
@@ -150,7 +163,7 @@ async function trainGroup(
     const histories: PassRecord[][] = configs.map(() => []);
     const record = (
       pass: number,
-      evaluation: Awaited<ReturnType<LecunTrainer["evaluate"]>>,
+      evaluation: RunEvaluation[],
       seconds: number,
     ) => {
       evaluation.forEach((e, r) => {
@@ -173,10 +186,38 @@ async function trainGroup(
     record(0, initial, 0);
     const start = performance.now();
     const passes = configs[0].passes;
-    for (let pass = 0; pass < passes; pass++) {
-      trainer.trainPass(pass);
-      const evaluation = await trainer.evaluate();
-      record(pass + 1, evaluation, (performance.now() - start) / 1000);
+    const every = options.evaluateEvery ?? 1;
+    // An evaluation is read back while the next pass trains: it is recorded before that pass,
+    // so it sees the parameters of its own pass, and awaited after it is submitted.
+    let pending: Promise<{ pass: number; evaluation: RunEvaluation[]; seconds: number }> | null =
+      null;
+    const collect = async () => {
+      if (!pending) return;
+      const done = await pending;
+      pending = null;
+      record(done.pass, done.evaluation, done.seconds);
+    };
+    try {
+      for (let pass = 0; pass < passes; pass++) {
+        options.signal?.throwIfAborted();
+        trainer.trainPass(pass);
+        if ((pass + 1) % every !== 0 && pass + 1 !== passes) {
+          trainer.gpu.flush();
+          continue;
+        }
+        const evaluated = trainer.evaluate().then((evaluation) => ({
+          pass: pass + 1,
+          evaluation,
+          seconds: (performance.now() - start) / 1000,
+        }));
+        await collect();
+        pending = evaluated;
+      }
+      await collect();
+    } catch (error) {
+      // A stopped run leaves its last readback behind; it must not fail on its own later.
+      (pending as Promise<unknown> | null)?.catch(() => {});
+      throw error;
     }
     const wallSeconds = (performance.now() - start) / 1000;
     const parameters = countParameters(lecunShape(configs[0].width));

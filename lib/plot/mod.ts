@@ -92,3 +92,10 @@ export {
   renderPlotFile,
   writePlotSpec,
 } from "./directory.ts";
+export {
+  type AttributionBar,
+  attributionBarsSpec,
+  type HeatmapCell,
+  interactionHeatmapSpec,
+} from "./factorial_plot.ts";
+export { type ErrorSurface, isoErrorSpec, lawFitSpec } from "./iso_error_plot.ts";

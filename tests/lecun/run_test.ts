@@ -26,3 +26,37 @@ Deno.test("runs group by kernel, data and passes; groups on two devices give the
   );
   assert.ok(one[0].final.test.error < one[0].history[0].test.error);
 });
+
+Deno.test("evaluateEvery evaluates every k passes and the last; the training is the same", async () => {
+  const config = lecunConfig("baseline", { seed: 1, passes: 3, trainSize: 300 });
+  const [every] = await trainLecun(device, [config]);
+  const [sparse] = await trainLecun(device, [config], { evaluateEvery: 2 });
+  assert.deepEqual(every.history.map((h) => h.pass), [0, 1, 2, 3]);
+  assert.deepEqual(sparse.history.map((h) => h.pass), [0, 2, 3]);
+  for (const h of sparse.history) {
+    const same = every.history[h.pass];
+    assert.deepEqual([h.train, h.test], [same.train, same.test], `pass ${h.pass}`);
+  }
+  await assert.rejects(
+    () => trainLecun(device, [config], { evaluateEvery: 0 }),
+    /evaluateEvery must be an integer >= 1, got 0/,
+  );
+});
+
+Deno.test("an aborted signal stops the training between passes", async () => {
+  const config = lecunConfig("baseline", { seed: 1, passes: 50, trainSize: 100 });
+  const controller = new AbortController();
+  const passes: number[] = [];
+  await assert.rejects(
+    () =>
+      trainLecun(device, [config], {
+        signal: controller.signal,
+        onPass: (_, record) => {
+          passes.push(record.pass);
+          if (record.pass === 2) controller.abort(new Error("stopped at pass 2"));
+        },
+      }),
+    /stopped at pass 2/,
+  );
+  assert.ok(passes.length < 6, `passes heard: ${passes.join(", ")}`);
+});

@@ -9,7 +9,7 @@ import {
 import { plotBundle } from "../../lib/notebook/mod.ts";
 import { trainingCurvesSpec } from "../../lib/plot/mod.ts";
 
-const NAMES = ["01-lecun1989", "02-scaling-laws", "03-kernels", "04-ablations"];
+const NAMES = ["01-lecun1989", "02-scaling-laws", "03-kernels", "04-ablations", "05-progress"];
 
 const USAGE =
   "usage: deno task notebooks [--out DIR] [--only NAME[,NAME...]] [--scale small|full] [--in-place] [--html]";
