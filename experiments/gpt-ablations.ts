@@ -16,6 +16,7 @@ import { analyzeAblations } from "../lib/analysis/ablations.ts";
 import {
   defaultGptLr,
   gptModels,
+  gptPack,
   nonEmbeddingParams,
   runGptTrial,
 } from "../lib/train/gpt_trial.ts";
@@ -62,6 +63,7 @@ export const sweep = defineSweep({
       batch: [64],
     },
   },
+  pack: gptPack,
   run: (config, ctx) => runGptTrial(config, ctx),
 });
 

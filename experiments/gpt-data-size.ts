@@ -12,7 +12,7 @@
  */
 import { defineSweep } from "../lib/sweep/define.ts";
 import { analyzeDataSize } from "../lib/analysis/data_size.ts";
-import { defaultGptLr, gptModels, runGptTrial } from "../lib/train/gpt_trial.ts";
+import { defaultGptLr, gptModels, gptPack, runGptTrial } from "../lib/train/gpt_trial.ts";
 
 const CPU = {
   model: gptModels([[1, 16], [1, 32], [2, 32]]),
@@ -37,6 +37,7 @@ export const sweep = defineSweep({
       steps: [6000],
     },
   },
+  pack: gptPack,
   run: (config, ctx) => runGptTrial(config, ctx),
 });
 

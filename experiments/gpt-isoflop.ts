@@ -20,6 +20,7 @@ import { analyzeIsoFlop } from "../lib/analysis/isoflop.ts";
 import {
   defaultGptLr,
   gptModels,
+  gptPack,
   nonEmbeddingParams,
   runGptTrial,
 } from "../lib/train/gpt_trial.ts";
@@ -84,6 +85,7 @@ export const sweep = defineSweep({
       max_steps: [30000],
     },
   },
+  pack: gptPack,
   run: (config, ctx) => runGptTrial(config, ctx),
 });
 

@@ -10,7 +10,7 @@
  */
 import { defineSweep } from "../lib/sweep/define.ts";
 import { analyzeModelSize } from "../lib/analysis/model_size.ts";
-import { defaultGptLr, gptModels, runGptTrial } from "../lib/train/gpt_trial.ts";
+import { defaultGptLr, gptModels, gptPack, runGptTrial } from "../lib/train/gpt_trial.ts";
 
 /** Models with heads of about 16; N = 0.9K … 39.5K (1.65 decades). */
 const CPU_MODELS = gptModels([[1, 8], [1, 16], [1, 24], [1, 32], [2, 32], [2, 40]]);
@@ -32,6 +32,7 @@ export const sweep = defineSweep({
     cpu: { model: CPU_MODELS, context: [32], batch: [16], steps: [1500] },
     gpu: { model: GPU_MODELS, context: [256], batch: [64], steps: [5000] },
   },
+  pack: gptPack,
   run: (config, ctx) => runGptTrial(config, ctx),
 });
 

@@ -10,7 +10,13 @@
  * @module
  */
 import type { Config } from "../sweep/json.ts";
-import type { PackContext, PackSpec, TrialContext, TrialResult } from "../sweep/define.ts";
+import {
+  type PackContext,
+  packSignal,
+  type PackSpec,
+  type TrialContext,
+  type TrialResult,
+} from "../sweep/define.ts";
 import type { LecunConfig } from "./config.ts";
 import { groupKey, type RunResult, trainLecun } from "./run.ts";
 
@@ -97,7 +103,7 @@ async function trainLecunTrials(
   if (recipes.length !== contexts.length) {
     throw new Error(`a pack of ${recipes.length} trials got ${contexts.length} contexts`);
   }
-  const signal = allAborted(contexts.map((ctx) => ctx.signal));
+  const signal = packSignal(contexts);
   signal.throwIfAborted();
   const [gpu] = await Promise.all(contexts.map((ctx) => ctx.device));
   const owner = new Map(recipes.map((recipe, i) => [recipe, contexts[i]]));
@@ -114,15 +120,4 @@ async function trainLecunTrials(
       }),
   });
   return results.map(lecunTrialMetrics);
-}
-
-/** A signal aborted once all of `signals` are, with the last one's reason. */
-function allAborted(signals: readonly AbortSignal[]): AbortSignal {
-  const controller = new AbortController();
-  const check = () => {
-    if (signals.every((s) => s.aborted)) controller.abort(signals[signals.length - 1].reason);
-  };
-  for (const s of signals) s.addEventListener("abort", check, { once: true });
-  check();
-  return controller.signal;
 }

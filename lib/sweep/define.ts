@@ -45,6 +45,27 @@ export interface PackContext extends TrialContext {
 }
 
 /**
+ * A pack's signal: aborted once every trial of the pack is stopped (with the last one's
+ * reason). A trial that diverges alone is stopped by the runner and recorded as diverged; the
+ * pack trains on for the others.
+ *
+ * @example
+ * ```ts
+ * run: (configs, contexts) => trainAll(configs, { signal: packSignal(contexts) }),
+ * ```
+ */
+export function packSignal(contexts: readonly { readonly signal: AbortSignal }[]): AbortSignal {
+  const signals = contexts.map((ctx) => ctx.signal);
+  const controller = new AbortController();
+  const check = () => {
+    if (signals.every((s) => s.aborted)) controller.abort(signals[signals.length - 1].reason);
+  };
+  for (const s of signals) s.addEventListener("abort", check, { once: true });
+  check();
+  return controller.signal;
+}
+
+/**
  * The adapter's numeric limits (`GPUSupportedLimits`: `maxBufferSize`,
  * `maxStorageBufferBindingSize`, `maxComputeWorkgroupsPerDimension`, ...), read once.
  */

@@ -31,6 +31,7 @@ export {
   MAX_TIMEOUT_SECONDS,
   type Objective as SweepObjective,
   type PackContext,
+  packSignal,
   type PackSpec,
   type ReportedMetrics,
   type Sweep,

@@ -13,7 +13,13 @@
  * @module
  */
 import { acquireGpu } from "../gpu/device.ts";
-import type { TrialContext } from "../sweep/define.ts";
+import {
+  type AdapterLimits,
+  packSignal,
+  type PackSpec,
+  type TrialContext,
+} from "../sweep/define.ts";
+import { gptSizeProblems } from "../nn/limits.ts";
 import {
   type Activation,
   type GptConfig,
@@ -151,13 +157,12 @@ export function nonEmbeddingParams(trial: GptTrialModel): number {
   return gptCounts(trialModelConfig(trial)).nonEmbedding;
 }
 
-/** Config fields that may differ between trials trained together in one pack. */
-const FREE_FIELDS = new Set(["seed", "lr", "tokens", "dropout", "schedule", "steps", "evals"]);
-
 /**
- * The key under which trials may train together: the trial config without the fields that
- * each run of a pack has for itself (seed, learning rate, training-set size, dropout,
- * schedule, steps, evaluations). Equal keys mean one architecture, batch and optimizer.
+ * The key under which trials may train together: what fixes the model and the step's shape
+ * (architecture with defaults filled in, batch, optimizer, corpus, held-out windows) and the
+ * horizon (steps). Seeds, learning rates, training-set sizes, schedules, dropout and
+ * evaluation counts may differ within a pack; so may axes the run never reads (a budget's
+ * name, a derived ratio). Runs of one horizon, since a pack steps until its longest run ends.
  *
  * @example
  * ```ts
@@ -165,10 +170,60 @@ const FREE_FIELDS = new Set(["seed", "lr", "tokens", "dropout", "schedule", "ste
  * ```
  */
 export function gptPackKey(trial: GptTrialConfig): string {
-  const entries = Object.entries(trial).filter(([k]) => !FREE_FIELDS.has(k))
-    .sort(([a], [b]) => (a < b ? -1 : 1));
-  return JSON.stringify(entries);
+  const model = trialModelConfig({ ...trial, dropout: 0 });
+  return JSON.stringify({
+    model,
+    batch: trial.batch,
+    steps: trial.steps,
+    optimizer: trial.optimizer ?? "adamw",
+    corpus: trial.corpus ?? "sotu",
+    eval_windows: trial.eval_windows ?? 128,
+  });
 }
+
+/** Most GPT trials trained together (the host cost of a step does not grow with R). */
+export const GPT_PACK_MAX = 64;
+
+/**
+ * How many trials like `trial` fit one pack on an adapter with `limits` (null: unknown, the
+ * default WebGPU limits assumed): the most runs, up to {@link GPT_PACK_MAX}, whose parameter
+ * slab and activations stay within the adapter's buffer and binding sizes.
+ *
+ * @example
+ * ```ts
+ * gptPackCapacity(trial, { maxBufferSize: 2 ** 28, maxStorageBufferBindingSize: 2 ** 27, maxComputeWorkgroupsPerDimension: 65535 });
+ * ```
+ */
+export function gptPackCapacity(trial: GptTrialConfig, limits: AdapterLimits | null): number {
+  const known = {
+    maxBufferSize: limits?.maxBufferSize ?? 2 ** 28,
+    maxStorageBufferBindingSize: limits?.maxStorageBufferBindingSize ?? 2 ** 27,
+    maxComputeWorkgroupsPerDimension: limits?.maxComputeWorkgroupsPerDimension ?? 65535,
+  };
+  const config = trialModelConfig(trial);
+  const fits = (runs: number) =>
+    gptSizeProblems(config, trial.batch, { limits: known, training: true, runs }).length === 0 &&
+    gptSizeProblems(config, EVAL_BATCH, { limits: known, training: false, runs }).length === 0;
+  let runs = 1;
+  while (runs < GPT_PACK_MAX && fits(runs + 1)) runs++;
+  return runs;
+}
+
+/**
+ * The `pack` of a GPT sweep: trials with equal {@link gptPackKey} train as one model with a
+ * runs axis ({@link runGptTrials}), as many as {@link gptPackCapacity} allows.
+ *
+ * @example
+ * ```ts
+ * export const sweep = defineSweep({ name: "gpt-data-size", version: 1, axes, pack: gptPack,
+ *   run: (config, ctx) => runGptTrial(config, ctx) });
+ * ```
+ */
+export const gptPack: PackSpec<GptTrialConfig> = {
+  key: gptPackKey,
+  capacity: gptPackCapacity,
+  run: runGptTrials,
+};
 
 /** What a trial of a pack sees: its id-free context (report, signal, device). */
 export type GptTrialContext = Pick<TrialContext, "report" | "signal" | "device"> & {
@@ -208,7 +263,7 @@ export async function runGptTrials(
     })
   ));
   const gpu = await contexts[0].device.then(() => acquireGpu(), () => acquireGpu());
-  const signal = AbortSignal.any(contexts.map((c) => c.signal));
+  const signal = packSignal(contexts);
   const metrics: (Record<string, number | string> | undefined)[] = trials.map(() => undefined);
   const { results, model } = await trainGpt({
     config,
