@@ -195,19 +195,28 @@ export const STATUS_COLUMNS = 100;
  * first, then as many running trials' key numbers (short id, step, objective) as fit, e.g.
  * `quadratic 7/24 (ok 6, failed 1) | ETA 12s | best loss 0.0011 | 2 running: 3fa2c1d0 step 40 loss=0.012`.
  *
+ * A finished line says how long the sweep took, unless `elapsed` is false (a saved notebook
+ * output that a rerun should reproduce).
+ *
  * @example
  * ```ts
  * import { ProgressTracker, statusLine } from "./progress.ts";
  * statusLine(new ProgressTracker()); // " 0/0"
  * ```
  */
-export function statusLine(tracker: ProgressTracker, width = STATUS_COLUMNS): string {
+export function statusLine(
+  tracker: ProgressTracker,
+  width = STATUS_COLUMNS,
+  options: { elapsed?: boolean } = {},
+): string {
   const parts = [`${tracker.experiment} ${tracker.done}/${tracker.total}${countsText(tracker)}`];
   if (tracker.interrupt === "stop") parts.push("stopping after running trials");
   else if (!tracker.finished) {
     const eta = tracker.etaSeconds();
     if (eta !== null) parts.push(`ETA ${formatDuration(eta)}`);
-  } else parts.push(`took ${formatDuration(tracker.elapsedSeconds())}`);
+  } else if (options.elapsed ?? true) {
+    parts.push(`took ${formatDuration(tracker.elapsedSeconds())}`);
+  }
   if (tracker.best) {
     parts.push(`best ${tracker.objective.metric} ${formatNumber(tracker.best.value)}`);
   }

@@ -17,6 +17,7 @@ import {
   type ProgressEvent,
   type ProgressSink,
   ProgressTracker,
+  STATUS_COLUMNS,
   statusLine,
 } from "./progress.ts";
 
@@ -85,9 +86,7 @@ export class NotebookProgress implements ProgressSink {
       (trial.step === undefined ? "" : ` — step ${trial.step}`)
     );
     // The finished line keeps no duration, so a notebook rerun saves the same output.
-    const line = tracker.finished
-      ? statusLine(tracker).replace(/ \| took [^|]*$/, "")
-      : statusLine(tracker);
+    const line = statusLine(tracker, STATUS_COLUMNS, { elapsed: false });
     return progressBarBundle(tracker.done, tracker.total, line, running);
   }
 }

@@ -44,7 +44,7 @@ Deno.test("notebooks args: defaults, flags, one-line errors", () => {
   assert.throws(() => parseNotebooksArgs(["--only", "--in-place"]), /--only needs a value/);
   assert.throws(() => parseNotebooksArgs(["extra"]), /unexpected argument "extra"/);
   assert.throws(() => parseNotebooksArgs(["--scale", "tiny"]), {
-    message: 'bad --scale "tiny": expected one of small, full',
+    message: 'unknown --scale "tiny"; expected one of small, full',
   });
 });
 
