@@ -9,11 +9,12 @@
  *
  * Backward must add every output-gradient row into the table row of its id, and must be bitwise
  * reproducible: float atomics would make the order of the additions (hence the rounding) vary
- * from run to run. So one kernel gives each (run, id, column chunk) a workgroup that walks its
- * run's positions in order and adds the gradient rows whose id matches — a fixed order, no
- * atomics — and each (run, position, chunk) of a learned position table a workgroup that sums
- * that position over the batch. It does V·positions id comparisons: cheap for byte and small
- * BPE vocabularies (the sizes this project trains), quadratic for very large ones.
+ * from run to run. So one kernel walks each run's rows in position order and adds each row into
+ * its id's table row, one invocation per column of a block of ids — every table element has
+ * one writer that adds its rows in order, no atomics — and sums each position of a learned
+ * position table over the batch the same way. Blocks of ids (all of them in one block on a CPU
+ * adapter, one id per block on a GPU) set the parallelism; each block's workgroup reads every
+ * id of its run, so the work is N·(blocks + D) — linear in the positions for CPU adapters.
  *
  * @module
  */
@@ -32,6 +33,9 @@ import {
 
 /** Columns (loads) per workgroup of the backward. */
 const SUM_GROUP = 64;
+/** Workgroups the backward aims for: a few per core on CPU adapters, many on GPUs. */
+const CPU_TARGET_GROUPS = 8;
+const GPU_TARGET_GROUPS = 2048;
 /** Mesa's lavapipe silently stops a loop after this many iterations per invocation. */
 const LAVAPIPE_LOOP_LIMIT = 65535;
 
@@ -80,7 +84,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   };
 });
 
-/** Table-gradient rows: per (run, id, chunk) over the run's positions; per (run, t, chunk). */
+/**
+ * Table gradients by walking rows in order: a workgroup per (run, column chunk, block of ids)
+ * whose lanes own one column each and add every row whose id falls in the block into that id's
+ * table row (the id is the same for every lane, so rows of other blocks cost one load); a
+ * workgroup per (run, chunk, block of positions) sums each position's rows over the batch.
+ * Each table element has one writer that adds its rows in position order.
+ */
 const backwardKernel = declareKernel(
   "embedding_backward",
   (c: { width: 1 | 4; positions: boolean; accumulate: boolean }) => {
@@ -91,10 +101,8 @@ const backwardKernel = declareKernel(
       { name: "dw", access: "read_write", type },
     ];
     if (c.positions) storage.push({ name: "dpos", access: "read_write", type });
-    const put = (target: string, index: string) =>
-      c.accumulate
-        ? `${target}[${index}] = ${target}[${index}] + acc;`
-        : `${target}[${index}] = acc;`;
+    const zero = (target: string, index: string) =>
+      c.accumulate ? "" : `${target}[${index}] = ${type}(0.0);`;
     return {
       storage,
       uniforms: {
@@ -103,9 +111,12 @@ const backwardKernel = declareKernel(
         gOff: "u32",
         idOff: "u32",
         vocab: "u32",
+        idBlock: "u32",
+        idBlocks: "u32",
         runs: "u32",
         rowsPerRun: "u32",
         context: "u32",
+        positionBlock: "u32",
         posRows: "u32",
         dwOff: "u32",
         dposOff: "u32",
@@ -117,29 +128,40 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let chunk = flat % p.columnGroups;
   let job = flat / p.columnGroups;
   let u = chunk * ${SUM_GROUP}u + lid;
-  let tokenJobs = p.runs * p.vocab;
+  let tokenJobs = p.runs * p.idBlocks;
+  if (u >= p.units) { return; }
   if (job < tokenJobs) {
-    let run = job / p.vocab;
-    let v = i32(job % p.vocab);
-    let first = run * p.rowsPerRun;
-    var acc = ${type}(0.0);
-    for (var i = first; i < first + p.rowsPerRun; i++) {
-      if (ids[p.idOff + i] == v && u < p.units) { acc += g[p.gOff + i * p.units + u]; }
+    let run = job / p.idBlocks;
+    let first = (job % p.idBlocks) * p.idBlock;
+    let last = min(first + p.idBlock, p.vocab);
+    let table = p.dwOff + run * p.vocab * p.units + u;
+    for (var v = first; v < last; v++) { ${zero("dw", "table + v * p.units")} }
+    let rows = run * p.rowsPerRun;
+    for (var i = rows; i < rows + p.rowsPerRun; i++) {
+      let v = u32(ids[p.idOff + i]);
+      if (v >= first && v < last) {
+        let at = table + v * p.units;
+        dw[at] = dw[at] + g[p.gOff + i * p.units + u];
+      }
     }
-    if (u < p.units) { ${put("dw", "p.dwOff + u32(job) * p.units + u")} }
     return;
-  }
-  ${
+  }${
         c.positions
-          ? `let pj = job - tokenJobs;
-  if (pj >= p.runs * p.context || u >= p.units) { return; }
-  let run = pj / p.context;
-  let t = pj % p.context;
-  var acc = ${type}(0.0);
-  for (var i = run * p.rowsPerRun + t; i < (run + 1u) * p.rowsPerRun; i += p.context) {
-    acc += g[p.gOff + i * p.units + u];
-  }
-  ${put("dpos", "p.dposOff + (run * p.posRows + t) * p.units + u")}`
+          ? `
+  let pj = job - tokenJobs;
+  let blocks = (p.context + p.positionBlock - 1u) / p.positionBlock;
+  if (pj >= p.runs * blocks) { return; }
+  let run = pj / blocks;
+  let first = (pj % blocks) * p.positionBlock;
+  let rows = run * p.rowsPerRun;
+  for (var t = first; t < min(first + p.positionBlock, p.context); t++) {
+    var acc = ${type}(0.0);
+    for (var i = rows + t; i < rows + p.rowsPerRun; i += p.context) {
+      acc += g[p.gOff + i * p.units + u];
+    }
+    let at = p.dposOff + (run * p.posRows + t) * p.units + u;
+    dpos[at] = dpos[at] + acc;
+  }`
           : ""
       }
 }`,
@@ -271,25 +293,36 @@ export function embeddingBackward(
   }
   const dw = targets.dw ?? empty(runs === 1 ? [vocab, dim] : [runs, vocab, dim], "f32", gpu);
   if (vocab === 0 || dim === 0) return dw;
-  const width = dim % 4 === 0 &&
+  const width: 1 | 4 = dim % 4 === 0 &&
       alignedForVec4(g.offset, dw.offset, targets.dpos?.offset ?? 0)
     ? 4
     : 1;
   const units = dim / width;
   const columnGroups = Math.ceil(units / SUM_GROUP);
   const context = targets.context ?? 0;
+  // Blocks of ids (and of positions) for about `target` workgroups: each token workgroup
+  // loads every id of its run, so more blocks cost more loads.
+  const target = gpu.isCpu ? CPU_TARGET_GROUPS : GPU_TARGET_GROUPS;
+  const blocks = Math.max(1, Math.round(target / (runs * columnGroups)));
+  const idBlock = Math.ceil(vocab / Math.min(vocab, blocks));
+  const idBlocks = Math.ceil(vocab / idBlock);
+  const positionBlock = Math.max(1, Math.ceil(context / Math.min(context, blocks)));
+  const positionBlocks = targets.dpos ? Math.ceil(context / positionBlock) : 0;
   const buffers: Record<string, GpuBuffer> = { g: g.buffer, ids: ids.buffer, dw: dw.buffer };
   if (targets.dpos) buffers.dpos = targets.dpos.buffer;
-  const jobs = runs * vocab + (targets.dpos ? runs * context : 0);
+  const jobs = runs * (idBlocks + positionBlocks);
   gpu.run(backwardKernel, { width, positions: targets.dpos !== undefined, accumulate }, buffers, {
     units,
     columnGroups,
     gOff: g.offset / width,
     idOff: ids.offset,
     vocab,
+    idBlock,
+    idBlocks,
     runs,
     rowsPerRun: n / runs,
     context,
+    positionBlock,
     posRows: targets.dpos ? targets.dpos.shape[targets.dpos.rank - 2] : 0,
     dwOff: dw.offset / width,
     dposOff: (targets.dpos?.offset ?? 0) / width,
