@@ -143,12 +143,16 @@ function trainingStep(gpu: Gpu, shape: GptBenchShape, runs: number) {
   };
 }
 
-/** Dispatches one step records, and the host milliseconds to record and submit it (median). */
+/**
+ * Dispatches one step records, and the host milliseconds to record and submit it (median),
+ * each step timed with the device idle: a submit behind unfinished work waits for it on some
+ * drivers (lavapipe), which would count the device's execution as host time.
+ */
 async function stepCost(gpu: Gpu, step: () => void, repeats: number) {
-  await gpu.sync();
   const host: number[] = [];
   let dispatches = 0;
   for (let i = 0; i < repeats; i++) {
+    await gpu.sync();
     const before = gpu.dispatchCount;
     const start = performance.now();
     step();
