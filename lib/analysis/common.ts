@@ -8,7 +8,7 @@ import { renderPlotFile, writePlotSpec } from "../plot/directory.ts";
 import { orderByValue } from "../plot/format.ts";
 import type { PlotSpec, PlotTitle } from "../plot/spec.ts";
 import { trainingCurvesSpec } from "../plot/training_curves.ts";
-import { writeFileAtomic } from "../sweep/atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { readTrialRecords, type TrialRecord } from "../sweep/store.ts";
 
 /** What an analysis wrote and found. */

@@ -30,7 +30,7 @@ import { writeLecunErrorCurves } from "../analysis/lecun1989.ts";
 import { isCpuAdapter } from "../gpu/adapter.ts";
 import { MNIST_TRAIN } from "../data/mnist.ts";
 import { firstLine } from "../sweep/errors.ts";
-import { basenamePath } from "../sweep/paths.ts";
+import { basenamePath } from "../io/paths.ts";
 import { choiceFlag, integerFlag, parseCommandLine, UsageError } from "./args.ts";
 import { prepareGpuEnvironment } from "./gpu_environment.ts";
 import { ReproProgress } from "./repro_progress.ts";

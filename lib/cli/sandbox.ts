@@ -8,7 +8,7 @@
  * @module
  */
 import { UsageError } from "./args.ts";
-import { dirnamePath, joinPath, resolvePath } from "../sweep/paths.ts";
+import { dirnamePath, joinPath, resolvePath } from "../io/paths.ts";
 
 /** The repository root (where deno.json is and where tasks run). */
 export const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(

@@ -27,7 +27,7 @@ import type { Sweep } from "../sweep/define.ts";
 import { firstLine } from "../sweep/errors.ts";
 import { experimentPath, loadExperiment } from "../sweep/experiment.ts";
 import type { IsolateCommand } from "../sweep/isolate.ts";
-import { fileUrl, joinPath } from "../sweep/paths.ts";
+import { fileUrl, joinPath } from "../io/paths.ts";
 import { planTrials } from "../sweep/plan.ts";
 import { describeConfig } from "../sweep/progress.ts";
 import { defaultResultsDir, runSweep, type SweepOutcome } from "../sweep/runner.ts";

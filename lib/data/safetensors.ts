@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../sweep/atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 
 /** Element types of the format, in the reference's order of increasing alignment. */
 export const DTYPES = [

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../sweep/atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 
 /** Token ids: bytes for the byte tokenizer, 16-bit ids for BPE, 32-bit for anything larger. */
 export type TokenArray = Uint8Array | Uint16Array | Int32Array;

@@ -7,7 +7,7 @@
  * @module
  */
 import * as aq from "arquero";
-import { writeFileAtomic } from "../sweep/atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { trialId } from "../sweep/identity.ts";
 import { canonicalJson, type Config } from "../sweep/json.ts";
 import {

@@ -11,10 +11,10 @@
 import { compactPlotData } from "../plot/compact.ts";
 import { type RenderOptions, renderPlotSvg, svgToPng } from "../plot/render.ts";
 import { type PlotSpec, VEGA_LITE_SCHEMA } from "../plot/spec.ts";
-import type { MimeBundle } from "./display.ts";
+import type { MimeBundle } from "../jupyter/display.ts";
 import { encodePng, type RasterImage } from "./image.ts";
 
-export type { MimeBundle } from "./display.ts";
+export type { MimeBundle } from "../jupyter/display.ts";
 
 /** The MIME type of Vega-Lite v5 specs (the newest Jupyter frontends render). */
 export const VEGALITE_MIME = "application/vnd.vegalite.v5+json";

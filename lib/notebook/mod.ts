@@ -46,7 +46,7 @@ export {
   type LiveDisplayOptions,
   nextDisplayId,
   notebookDisplay,
-} from "./display.ts";
+} from "../jupyter/display.ts";
 export {
   consoleDisplay,
   type LiveOutput,

@@ -12,7 +12,7 @@ import {
   type MimeBundle,
   nextDisplayId,
   progressBarBundle,
-} from "./display.ts";
+} from "../jupyter/display.ts";
 
 /** Where a progress line stands. */
 export interface ProgressState {

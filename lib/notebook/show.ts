@@ -7,7 +7,12 @@
  */
 
 import { showBundle, summaryLine } from "./bundle.ts";
-import { type BundleDisplay, LiveDisplay, type MimeBundle, notebookDisplay } from "./display.ts";
+import {
+  type BundleDisplay,
+  LiveDisplay,
+  type MimeBundle,
+  notebookDisplay,
+} from "../jupyter/display.ts";
 
 /** Options of {@link show}. */
 export interface ShowOptions {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { writeFileAtomic } from "../sweep/atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { checkVisibleMarks } from "./marks.ts";
 import { renderPlotSvg, svgToPng } from "./render.ts";
 import type { PlotSpec } from "./spec.ts";

@@ -79,8 +79,8 @@ export interface LogLinkLaw<P> {
   /** The model on the logs of its input columns. */
   model(logInputs: readonly Float64Array[]): LogLinkModel;
   /**
-   * A fused objective equal to {@link logResidualObjective} of {@link model}, for laws fitted
-   * from many starts; the generic one is used when absent.
+   * A hand-specialized objective equal to {@link logResidualObjective} of {@link model}, for
+   * laws fitted from many starts; the generic one is used when absent.
    */
   objective?(
     logInputs: readonly Float64Array[],

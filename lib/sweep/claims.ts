@@ -13,7 +13,7 @@
  * @module
  */
 
-import { joinPath } from "./paths.ts";
+import { joinPath } from "../io/paths.ts";
 
 /** How often held claims are touched by default. */
 export const HEARTBEAT_MS = 10_000;

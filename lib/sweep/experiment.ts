@@ -6,7 +6,7 @@
 
 import { isSweep, type Sweep, SweepDefinitionError } from "./define.ts";
 import { firstLine } from "./errors.ts";
-import { fileUrl, resolvePath } from "./paths.ts";
+import { fileUrl, resolvePath } from "../io/paths.ts";
 
 /**
  * The file an experiment argument names: a path when it contains `/` or ends in `.ts`/`.js`,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { dirnamePath, joinPath, resolvePath } from "./paths.ts";
+import { dirnamePath, joinPath, resolvePath } from "../io/paths.ts";
 
 const HASH = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 

@@ -11,7 +11,7 @@
 
 import type { Sweep } from "./define.ts";
 import { trialId } from "./identity.ts";
-import { joinPath } from "./paths.ts";
+import { joinPath } from "../io/paths.ts";
 import { type PlannedTrial, planTrials } from "./plan.ts";
 import { readTrialRecords, type TrialRecord, trialsDir } from "./store.ts";
 

@@ -11,7 +11,7 @@ import {
   nextDisplayId,
   notebookDisplay,
   progressBarBundle,
-} from "../notebook/display.ts";
+} from "../jupyter/display.ts";
 import {
   describeConfig,
   type ProgressEvent,

@@ -8,9 +8,9 @@
  */
 
 import * as aq from "arquero";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import type { Sweep } from "./define.ts";
-import { joinPath } from "./paths.ts";
+import { joinPath } from "../io/paths.ts";
 import type { JsonValue } from "./json.ts";
 import { type ForeignRecord, loadPlanRecords } from "./plan_records.ts";
 import { readTrialRecords, type TrialRecord } from "./store.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { removeStaleTempFiles } from "./atomic.ts";
+import { removeStaleTempFiles } from "../io/atomic.ts";
 import { ClaimBook } from "./claims.ts";
 import {
   type AdapterLimits,

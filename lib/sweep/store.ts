@@ -5,8 +5,8 @@
  * @module
  */
 
-import { isTempFileName, writeFileAtomic } from "./atomic.ts";
-import { joinPath } from "./paths.ts";
+import { isTempFileName, writeFileAtomic } from "../io/atomic.ts";
+import { joinPath } from "../io/paths.ts";
 import { type Config, decodeNonFinite, type JsonValue, stringifyKeepingNonFinite } from "./json.ts";
 import type { ReportedMetrics, TrialMetrics } from "./define.ts";
 

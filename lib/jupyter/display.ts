@@ -2,7 +2,8 @@
  * The one way scalelab puts output into a Jupyter notebook on Deno's kernel: a
  * {@link LiveDisplay} shows a bundle once and then replaces it in place through its display id,
  * in call order, optionally throttled. `show`, live plots, progress lines and the sweep's
- * notebook progress all go through it. This module imports nothing, so any floor may use it.
+ * notebook progress all go through it. It imports nothing and sits in its own folder, below
+ * the sweep engine and the notebook layer that both use it.
  *
  * @module
  */
