@@ -7,8 +7,8 @@
  * (lowest held-out loss at any evaluation: early stopping), `val_bpb`, `train_loss`, `n`
  * (non-embedding parameters), `n_total`, `d` (training tokens seen), `train_tokens` (size of
  * the training set), `flops` (exact), `flops_6nd`, `tokens_per_second`, `flops_per_second`,
- * `steps`, `train_seconds`, `adapter_name`. A diverged run returns `loss: Infinity` (the sweep
- * records it as diverged) and `loss_at_divergence`.
+ * `steps`, `train_seconds`, `pack_size` (runs trained together), `adapter_name`. A diverged run
+ * returns `loss: Infinity` (the sweep records it as diverged) and `loss_at_divergence`.
  *
  * @module
  */
@@ -348,7 +348,7 @@ export function trialMetrics(
     flops_per_second: result.flopsPerSecond,
     steps: result.steps,
     train_seconds: result.trainSeconds,
-    packed: result.packed,
+    pack_size: result.packSize,
     adapter_name: adapter,
   };
   if (result.diverged) {

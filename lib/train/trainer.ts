@@ -141,7 +141,7 @@ export interface GptRunResult {
   trainSeconds: number;
   evalSeconds: number;
   /** Runs trained together (the pack size R). */
-  packed: number;
+  packSize: number;
   /** Why the run stopped early, or null. */
   diverged: string | null;
   /** Every logging point. */
@@ -382,7 +382,7 @@ export async function trainGpt(options: TrainGptOptions): Promise<GptTrainResult
       flopsPerSecond: (tokens * flopsPerToken) / trainSeconds,
       trainSeconds,
       evalSeconds: run.evalSecondsAtEnd,
-      packed: R,
+      packSize: R,
       diverged: run.diverged,
       history: histories[r],
     };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readTrialRecords, type TrialRecord } from "../../lib/sweep/mod.ts";
-import { removeStaleTempFiles, writeFileAtomic } from "../../lib/sweep/atomic.ts";
+import { removeStaleTempFiles, writeFileAtomic } from "../../lib/io/atomic.ts";
 import { writeTrialRecord } from "../../lib/sweep/store.ts";
 
 function record(id: string, overrides: Partial<TrialRecord> = {}): TrialRecord {

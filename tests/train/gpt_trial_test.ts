@@ -109,8 +109,8 @@ Deno.test("a pack of trials records for each what it records alone", async () =>
   assert.deepEqual(reports[0], reports[1], "both runs log at the same steps");
   assert.equal(reports[0].at(-1), 12);
   together.forEach((metrics, i) => {
-    assert.equal(metrics.packed, 2);
-    assert.equal(alone[i].packed, 1);
+    assert.equal(metrics.pack_size, 2);
+    assert.equal(alone[i].pack_size, 1);
     for (const name of ["loss", "train_loss", "best_loss"]) {
       const [a, b] = [metrics[name] as number, alone[i][name] as number];
       assert.ok(Math.abs(a - b) < 1e-4 * Math.abs(b), `trial ${i} ${name}: ${a} vs ${b}`);

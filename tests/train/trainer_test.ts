@@ -44,7 +44,7 @@ Deno.test("same seed gives bitwise the same loss curve; the loss falls", async (
   assert.equal(a.tokens, 30 * 4 * 16);
   assert.ok(a.tokensPerSecond > 0 && a.flopsPerSecond > 0);
   assert.equal(a.diverged, null);
-  assert.equal(a.packed, 1);
+  assert.equal(a.packSize, 1);
   assert.ok(Math.abs(a.valBitsPerByte - a.valLoss / Math.LN2) < 1e-12);
 });
 
@@ -55,7 +55,7 @@ Deno.test("runs trained together give each run the curve it gets alone", async (
   for (const r of [...alone, together]) r.model.dispose();
   together.results.forEach((result, k) => {
     const single = alone[k].results[0];
-    assert.equal(result.packed, 2);
+    assert.equal(result.packSize, 2);
     assert.equal(result.history.length, single.history.length);
     result.history.forEach((point, i) => {
       const expected = single.history[i];
