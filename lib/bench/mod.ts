@@ -18,6 +18,7 @@
  */
 export { attentionSuite } from "./attention_bench.ts";
 export { dispatchSuite } from "./dispatch_bench.ts";
+export { type GptBenchShape, gptRunShapes, makeGptSuite } from "./gpt_bench.ts";
 export { layerNormSuite } from "./layernorm_bench.ts";
 export { type MatmulProblem, matmulProblems, matmulSuite } from "./matmul_bench.ts";
 export {
