@@ -20,6 +20,7 @@ import {
   alignedForVec4,
   declareRowKernel,
   planRows,
+  rowMaxAndExpSum,
   type RowPlan,
   rowPrelude,
   rowReduce,
@@ -58,12 +59,7 @@ ${rowReduce(plan, "rowSum", "sum")}
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   ${rowPrelude(plan)}
   let xs = p.xOff + row * p.units;
-  var m = -3.4028235e38;
-  for (var j = lane; j < units; j += ${lanes}u) { m = max(m, hmax(x[xs + j])); }
-  m = rowMax(m, lane, slot);
-  var s = 0.0;
-  for (var j = lane; j < units; j += ${lanes}u) { s += hsum(exp(x[xs + j] - m)); }
-  s = rowSum(s, lane, slot);
+  ${rowMaxAndExpSum(plan)}
   if (live && lane == 0u) {
     let l = m + log(s);
     let t = targets[p.tOff + row];
@@ -336,12 +332,7 @@ ${rowReduce(plan, "rowSum", "sum")}
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   ${rowPrelude(plan)}
   let xs = p.xOff + row * p.units;
-  var m = -3.4028235e38;
-  for (var j = lane; j < units; j += ${lanes}u) { m = max(m, hmax(x[xs + j])); }
-  m = rowMax(m, lane, slot);
-  var s = 0.0;
-  for (var j = lane; j < units; j += ${lanes}u) { s += hsum(exp(x[xs + j] - m)); }
-  s = rowSum(s, lane, slot);
+  ${rowMaxAndExpSum(plan)}
   let l = m + log(s);
   let t = targets[p.tOff + select(0u, row, live)];
   var loss = p.nan;

@@ -251,6 +251,26 @@ export function rowPrelude(plan: Pick<RowPlan, "lanes" | "rowsPerGroup">): strin
   let units = select(0u, p.units, live);`;
 }
 
+/**
+ * WGSL statements computing a row's maximum `m` and Σ exp(x − m) `s` over `x[xs + j]` (the
+ * log-sum-exp's two passes, stable), with every lane getting both; needs {@link rowPrelude},
+ * `let xs`, and the row reductions `rowMax` and `rowSum` ({@link rowReduce}).
+ *
+ * @example
+ * ```ts
+ * const lse = `let xs = p.xOff + row * p.units; ${rowMaxAndExpSum(plan)} let lse = m + log(s);`;
+ * ```
+ */
+export function rowMaxAndExpSum(plan: Pick<RowPlan, "lanes">): string {
+  const lanes = plan.lanes;
+  return /* wgsl */ `var m = -3.4028235e38;
+  for (var j = lane; j < units; j += ${lanes}u) { m = max(m, hmax(x[xs + j])); }
+  m = rowMax(m, lane, slot);
+  var s = 0.0;
+  for (var j = lane; j < units; j += ${lanes}u) { s += hsum(exp(x[xs + j] - m)); }
+  s = rowSum(s, lane, slot);`;
+}
+
 /** What a row reduction combines. */
 export type RowReduceOp = "sum" | "max";
 

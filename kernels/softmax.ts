@@ -15,6 +15,7 @@ import {
   alignedForVec4,
   declareRowKernel,
   planRows,
+  rowMaxAndExpSum,
   rowPrelude,
   rowReduce,
   runRowKernel,
@@ -44,12 +45,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   ${rowPrelude(plan)}
   let xs = p.xOff + row * p.units;
   let ys = row * p.units;
-  var m = -3.4028235e38;
-  for (var j = lane; j < units; j += ${lanes}u) { m = max(m, hmax(x[xs + j])); }
-  m = rowMax(m, lane, slot);
-  var s = 0.0;
-  for (var j = lane; j < units; j += ${lanes}u) { s += hsum(exp(x[xs + j] - m)); }
-  s = rowSum(s, lane, slot);
+  ${rowMaxAndExpSum(plan)}
   ${write}
 }`,
   };
