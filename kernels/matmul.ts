@@ -48,6 +48,7 @@ let forcedTiling: MatmulTilingChoice = "auto";
 export const LANE_TILINGS: readonly LaneTiling[] = [
   { kind: "lanes", rows: 32, cols4: 4 },
   { kind: "lanes", rows: 16, cols4: 4 },
+  { kind: "lanes", rows: 16, cols4: 2 },
   { kind: "lanes", rows: 16, cols4: 1 },
   { kind: "lanes", rows: 4, cols4: 2 },
 ];
