@@ -34,7 +34,6 @@ const SUM_GROUP = 256;
 // Cross-entropy.
 
 const crossEntropyKernel = declareRowKernel("cross_entropy", (plan) => {
-  const lanes = plan.lanes;
   const pick = plan.width === 4 ? "x[e / 4u][e % 4u]" : "x[e]";
   return {
     storage: [
