@@ -40,7 +40,7 @@
  * the baseline run 56 s against the README's 8.5 s): at those rates the grid would take about
  * 32 hours, 25 without the per-pass evaluation. The cpu preset took 491 s that day (64 trials,
  * 228 s of it compiling the 8 kernels). Measured since packing: the published run took 8,913 s
- * (2.5 hours, 192 trials in 32 packs of 6, ≈ 36,000 training examples/s) on 2026-12-03.
+ * (2.5 hours, 192 trials in 32 packs of 6, ≈ 35,000 training examples/s) on 2026-12-03.
  *
  * Seeds are common random numbers: seed s draws the same initialization (up to the output
  * bias), shifts and dropout masks in every cell. The analysis resamples seeds independently
