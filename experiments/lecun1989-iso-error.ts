@@ -17,10 +17,10 @@
  * `deno task sweep lecun1989-iso-error` (200 trials) or `--preset cpu` (50).
  *
  * Run time on the 2-core lavapipe machine: a recipe and seed train (6 + 12 + 23 + 46 + 92) ×
- * (1,000 + 2,700 + 7,291 + 19,100 + 50,000) ≈ 14.5M examples, 116M in all; about 1.8 hours at
- * the ≈ 18,000 examples/s of trainLecun with evaluation after every pass, about 40 minutes if it
- * evaluated only after the last; about 12 hours at the rates the cpu smoke run measured on a
- * busy day (see lecun1989-factorial.ts). The cpu preset took 322 s that day.
+ * (1,000 + 2,700 + 7,291 + 19,100 + 50,000) ≈ 14.3M examples, 115M in all. The published run
+ * took 3,087 s (51 min, ≈ 37,000 examples/s, a cell's four seeds one pack, evaluation after
+ * every quarter of the passes) in two parts: 818 s until a session ended it with 56 trials done,
+ * then 2,269 s resuming the other 144. The cpu preset took 322 s on a busy day.
  *
  * @module
  */

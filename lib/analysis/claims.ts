@@ -26,12 +26,27 @@ export interface IsoErrorFits {
   reference: { trainSize: number; passes: number };
   oldError: Interval;
   modernError: Interval;
-  /** k_D and k_P with their intervals (null: never) and the floor of each direction. */
-  data: { value: number | null; ci: [number | null, number | null]; floor: number };
-  passes: { value: number | null; ci: [number | null, number | null]; floor: number };
+  /**
+   * k_D and k_P with their intervals (null: never), the floor of each direction, and whether
+   * the amount lies beyond the measured grid.
+   */
+  data: IsoMultiplier;
+  passes: IsoMultiplier;
   belowFloor: boolean;
   /** Whether the reference budget lies outside the measured grid. */
   extrapolated: boolean;
+  /** The comparison on the measured cell means, without the laws (null: reference not measured). */
+  measured:
+    | { oldError: number; modernError: number; data: number | null; passes: number | null }
+    | null;
+}
+
+/** One direction of the iso-error comparison. */
+export interface IsoMultiplier {
+  value: number | null;
+  ci: [number | null, number | null];
+  floor: number;
+  beyondGrid: boolean;
 }
 
 /** A value with its 95% interval. */
@@ -102,13 +117,26 @@ function balancedVerdict(fits: FactorialFits): Verdict {
 const percent = (v: number) => `${(100 * v).toFixed(0)}%`;
 
 /** "12× (95% interval 8.0× to 20×) the digits", or "never" with the floor in the way. */
-const needs = (m: IsoErrorFits["data"], what: string) => {
+const needs = (m: IsoMultiplier, what: string) => {
   const show = (v: number | null) => (v === null ? "never" : `${v.toPrecision(2)}×`);
   return m.value === null
     ? `could not match it with more ${what} alone (its floor in that direction, ${
       m.floor.toFixed(2)
     }%, lies above it)`
-    : `would need ${show(m.value)} (95% interval ${show(m.ci[0])} to ${show(m.ci[1])}) the ${what}`;
+    : `would need ${show(m.value)} (95% interval ${show(m.ci[0])} to ${show(m.ci[1])}) the ${what}${
+      m.beyondGrid ? ", read beyond the measured grid" : ""
+    }`;
+};
+
+/** The grid's own reading of the comparison, as a sentence. */
+const measuredText = (m: NonNullable<IsoErrorFits["measured"]>) => {
+  const reads = (k: number | null, what: string) =>
+    k === null ? `not within the measured ${what}` : `at ${k.toPrecision(2)}× the ${what}`;
+  return ` Read off the measured cells without the laws: ${m.oldError.toFixed(2)}% and ${
+    m.modernError.toFixed(2)
+  }%, and the 1989 recipe's cells reach the modern one's ${reads(m.data, "digits")} and ${
+    reads(m.passes, "passes")
+  }.`;
 };
 
 /**
@@ -150,7 +178,7 @@ export function claimVerdicts(fits: FactorialFits, iso?: IsoErrorFits): ClaimVer
       needs(iso.passes, "passes")
     }${iso.belowFloor ? "; the modern error lies below even its E, so no budget reaches it" : ""}${
       iso.extrapolated ? " (extrapolated beyond the measured grid)" : ""
-    } (figure \`iso-error\`).`
+    } (figure \`iso-error\`).${iso.measured ? measuredText(iso.measured) : ""}`
     : "";
   const provisional = fits.precision.seeds < 2;
   const caveat = provisional

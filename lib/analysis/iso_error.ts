@@ -8,8 +8,10 @@
  * passes, or k_P·P₀ passes on D₀ digits, or never when the target lies below the floor of that
  * direction (E + B·P₀^(−β) for data, E + A·D₀^(−α) for passes; E itself for both together).
  * Intervals: percentile bootstrap over seeds within each (recipe, D, P) cell, both laws refitted
- * on each resample from their fits on all runs. Writes `fits.json`, `iso-error.*` and
- * `error-vs-data.*`.
+ * on each resample from their fits on all runs. A multiplier whose amount lies past the grid's
+ * largest level is flagged as read beyond it, and the same comparison is read off the measured
+ * cell means without any law, as a check on the form's fit. Writes `fits.json`, `iso-error.*`
+ * and `error-vs-data.*`.
  *
  * @module
  */
@@ -66,6 +68,21 @@ export interface Multiplier {
   neverShare: number;
   /** The 1989 recipe's lowest error in this direction: E + the other term at the reference. */
   floor: number;
+  /** Whether k·reference lies beyond the 1989 recipe's largest measured level of that axis. */
+  beyondGrid: boolean;
+}
+
+/**
+ * The same comparison read off the measured cell means (mean over seeds) without the laws:
+ * the two recipes' errors at the reference cell, and the multipliers at which the 1989 recipe's
+ * means along each axis through the reference reach the modern mean (log-linear between the
+ * two levels that bracket it; null when no measured level does).
+ */
+export interface MeasuredEquivalent {
+  oldError: number;
+  modernError: number;
+  data: number | null;
+  passes: number | null;
 }
 
 /** What {@link computeEquivalent} finds. */
@@ -89,6 +106,8 @@ export interface ComputeEquivalent {
   belowFloor: boolean;
   /** Whether the reference lies outside the measured digits or passes of either recipe. */
   extrapolated: boolean;
+  /** The grid's own reading, or null when the reference is not a measured cell of both. */
+  measured: MeasuredEquivalent | null;
   bootstrap: { resamples: number; failed: number; seed: number; level: number };
 }
 
@@ -139,6 +158,69 @@ function reach(
   const left = target - rest;
   if (!(left > 0) || !(exponent > 0)) return 0;
   return at * (left / coefficient) ** (1 / exponent);
+}
+
+/** Mean test error per (recipe, D, P). */
+function cellMeans(runs: readonly IsoErrorRun[]) {
+  const cells = new Map<string, IsoErrorRun[]>();
+  for (const r of runs) {
+    const key = `${r.recipe}|${r.trainSize}|${r.passes}`;
+    cells.set(key, [...(cells.get(key) ?? []), r]);
+  }
+  return [...cells.values()].map((own) => ({
+    recipe: own[0].recipe,
+    trainSize: own[0].trainSize,
+    passes: own[0].passes,
+    seeds: own.length,
+    error: own.reduce((s, r) => s + r.testError, 0) / own.length,
+  }));
+}
+
+type CellMean = ReturnType<typeof cellMeans>[number];
+
+/**
+ * The multiplier of `at` at which measured errors along one axis (`points`: level and error)
+ * first reach `target`, log-linear between the bracketing levels; null when none does.
+ */
+function measuredReach(points: { level: number; error: number }[], target: number, at: number) {
+  const sorted = [...points].sort((a, b) => a.level - b.level);
+  const i = sorted.findIndex((p) => p.error <= target);
+  if (i < 0) return null;
+  if (i === 0) return sorted[0].level / at;
+  const [a, b] = [sorted[i - 1], sorted[i]];
+  const t = (a.error - target) / (a.error - b.error);
+  return Math.exp(Math.log(a.level) + t * (Math.log(b.level) - Math.log(a.level))) / at;
+}
+
+function measuredEquivalent(
+  cells: readonly CellMean[],
+  names: string[],
+  reference: { trainSize: number; passes: number },
+): MeasuredEquivalent | null {
+  const at = (recipe: string) =>
+    cells.find((c) =>
+      c.recipe === recipe && c.trainSize === reference.trainSize && c.passes === reference.passes
+    );
+  const [old, modern] = names.map(at);
+  if (!old || !modern) return null;
+  const mine = cells.filter((c) => c.recipe === names[0]);
+  const target = modern.error;
+  return {
+    oldError: old.error,
+    modernError: target,
+    data: measuredReach(
+      mine.filter((c) => c.passes === reference.passes)
+        .map((c) => ({ level: c.trainSize, error: c.error })),
+      target,
+      reference.trainSize,
+    ),
+    passes: measuredReach(
+      mine.filter((c) => c.trainSize === reference.trainSize)
+        .map((c) => ({ level: c.passes, error: c.error })),
+      target,
+      reference.passes,
+    ),
+  };
 }
 
 function fitLaw(runs: readonly IsoErrorRun[], start?: ErrorLaw) {
@@ -246,14 +328,18 @@ export function computeEquivalent(
     boot.intervals[name].upper,
   ];
   const old = fits[0].law;
+  const largest = (key: "trainSize" | "passes") => Math.max(...byRecipe[0].map((r) => r[key]));
   const multiplier = (name: "data" | "pass", floor: number): Multiplier => {
     const [lo, hi] = ci(`${name}Reach`);
     const invert = (r: number) => (r > 0 ? 1 / r : null);
+    const value = invert(estimate[`${name}Reach`]);
+    const axis = name === "data" ? "trainSize" : "passes";
     return {
-      value: invert(estimate[`${name}Reach`]),
+      value,
       ci: [invert(hi), invert(lo)],
       neverShare: boot.intervals[`${name}Never`].mean,
       floor,
+      beyondGrid: value !== null && value * reference[axis] > largest(axis),
     };
   };
   return {
@@ -276,6 +362,7 @@ export function computeEquivalent(
         v < Math.min(...values) || v > Math.max(...values);
       return outside(reference.trainSize, sizes) || outside(reference.passes, passes);
     }),
+    measured: measuredEquivalent(cellMeans(all), names, reference),
     bootstrap: {
       resamples: boot.resamples,
       failed: boot.failed,
@@ -308,22 +395,6 @@ function isoRun(record: TrialRecord, dir: string): IsoErrorRun {
   };
 }
 
-/** Mean test error per (recipe, D, P). */
-function cellMeans(runs: readonly IsoErrorRun[]) {
-  const cells = new Map<string, IsoErrorRun[]>();
-  for (const r of runs) {
-    const key = `${r.recipe}|${r.trainSize}|${r.passes}`;
-    cells.set(key, [...(cells.get(key) ?? []), r]);
-  }
-  return [...cells.values()].map((own) => ({
-    recipe: own[0].recipe,
-    trainSize: own[0].trainSize,
-    passes: own[0].passes,
-    seeds: own.length,
-    error: own.reduce((s, r) => s + r.testError, 0) / own.length,
-  }));
-}
-
 const law = (p: ErrorLaw) =>
   `error = ${+p.E.toPrecision(3)} + ${+p.A.toPrecision(3)}·D^−${+p.alpha.toPrecision(3)} + ${+p.B
     .toPrecision(3)}·P^−${+p.beta.toPrecision(3)}`;
@@ -334,6 +405,16 @@ const times = (m: Multiplier) =>
     : `${m.value.toPrecision(3)}× [${m.ci[0] === null ? "never" : m.ci[0].toPrecision(3)}, ${
       m.ci[1] === null ? "never" : m.ci[1].toPrecision(3)
     }]`;
+
+const beyond = (m: Multiplier) => (m.beyondGrid ? " (read beyond the measured grid)" : "");
+
+const measuredLine = (m: MeasuredEquivalent) => {
+  const reads = (k: number | null, what: string) =>
+    k === null ? `not within the measured ${what}` : `at ${k.toPrecision(3)}× the ${what}`;
+  return `measured cells there (no law): 1989 ${m.oldError.toFixed(2)}%, modern ${
+    m.modernError.toFixed(2)
+  }%; the 1989 recipe's cells reach it ${reads(m.data, "digits")} and ${reads(m.passes, "passes")}`;
+};
 
 /**
  * Analyzes a `lecun1989-iso-error` results directory: fits both recipes, the multipliers at
@@ -362,7 +443,10 @@ export async function analyzeIsoError(
     method: "the modern recipe's fitted error at the reference budget is the target; data: " +
       "digits k_D·D₀ at which the 1989 law reaches it at P₀ passes; passes: k_P·P₀ on D₀ " +
       "digits; null = never (target below E + the other term). Intervals: percentile bootstrap " +
-      "over seeds within each (recipe, D, P) cell, both laws refitted per resample",
+      "over seeds within each (recipe, D, P) cell, both laws refitted per resample; beyondGrid: " +
+      "k·D₀ (or k·P₀) above the 1989 recipe's largest measured level. measured: the same " +
+      "comparison on the cell means (mean over seeds) without the laws, log-linear between the " +
+      "levels that bracket the modern mean; null = not within the grid",
     ...result,
     equations: Object.fromEntries(
       Object.entries(result.laws).map(([name, l]) => [name, law(l.params)]),
@@ -423,16 +507,24 @@ export async function analyzeIsoError(
     fits: fitsPath,
     plots,
     lines: [
-      ...RECIPES.map((recipe) => `${recipe}: ${law(result.laws[recipe].params)}`),
-      `at ${reference.trainSize} digits and ${reference.passes} passes: 1989 ${
-        result.oldError.value.toFixed(2)
-      }%, modern ${result.modernError.value.toFixed(2)}%; the 1989 recipe needs ${
-        times(result.data)
-      } the digits or ${times(result.passes)} the passes to match${
+      ...RECIPES.map((recipe) => {
+        const { params, residuals } = result.laws[recipe];
+        return `${recipe}: ${law(params)} (log residuals over ${residuals.count} runs: rmse ${
+          residuals.rmse.toFixed(2)
+        }, largest ${residuals.maxAbsolute.toFixed(2)})`;
+      }),
+      `at ${
+        reference.trainSize.toLocaleString("en-US")
+      } digits and ${reference.passes} passes: 1989 ${result.oldError.value.toFixed(2)}%, modern ${
+        result.modernError.value.toFixed(2)
+      }%; the 1989 recipe needs ${times(result.data)} the digits${beyond(result.data)} or ${
+        times(result.passes)
+      } the passes${beyond(result.passes)} to match${
         result.belowFloor ? " (the modern error lies below its E: never at any budget)" : ""
       }${
         result.extrapolated ? "; the reference lies outside the measured grid (extrapolated)" : ""
       }`,
+      ...(result.measured ? [measuredLine(result.measured)] : []),
     ],
   };
 }

@@ -63,6 +63,7 @@ export {
   type ComputeEquivalentOptions,
   type ErrorLaw,
   type IsoErrorRun,
+  type MeasuredEquivalent,
   type Multiplier,
   predictError,
 } from "./iso_error.ts";
@@ -72,5 +73,6 @@ export {
   claimVerdicts,
   type FactorialFits,
   type IsoErrorFits,
+  type IsoMultiplier,
   type Verdict,
 } from "./claims.ts";

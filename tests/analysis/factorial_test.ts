@@ -342,10 +342,11 @@ Deno.test("claim paragraphs carry the numbers, the rule and the figure", () => {
     reference: { trainSize: 7291, passes: 23 },
     oldError: { value: 4.6, ci: [4.4, 4.8] as [number, number] },
     modernError: { value: 2.5, ci: [2.3, 2.7] as [number, number] },
-    data: { value: 12, ci: [8, 20] as [number, number], floor: 1.9 },
-    passes: { value: null, ci: [null, null] as [null, null], floor: 4.5 },
+    data: { value: 12, ci: [8, 20] as [number, number], floor: 1.9, beyondGrid: true },
+    passes: { value: null, ci: [null, null] as [null, null], floor: 4.5, beyondGrid: false },
     belowFloor: false,
     extrapolated: false,
+    measured: { oldError: 4.5, modernError: 3.1, data: 6.9, passes: null },
   };
   const [halving, data, , balanced] = claimVerdicts(claimFits(BALANCED), iso);
   assert.match(halving.markdown, /^\*\*Algorithms halve the error — confirmed\.\*\*/);
@@ -356,7 +357,11 @@ Deno.test("claim paragraphs carry the numbers, the rule and the figure", () => {
   assert.match(data.markdown, /6\.9× the digits \(50,000\)/);
   assert.match(
     data.markdown,
-    /the 1989 recipe would need 12× \(95% interval 8\.0× to 20×\) the digits, and could not match it with more passes alone \(its floor in that direction, 4\.50%, lies above it\)/,
+    /the 1989 recipe would need 12× \(95% interval 8\.0× to 20×\) the digits, read beyond the measured grid, and could not match it with more passes alone \(its floor in that direction, 4\.50%, lies above it\)/,
+  );
+  assert.match(
+    data.markdown,
+    /Read off the measured cells without the laws: 4\.50% and 3\.10%, and the 1989 recipe's cells reach the modern one's at 6\.9× the digits and not within the measured passes\./,
   );
   assert.match(balanced.markdown, /algorithms 40% \[35%, 45%\], data 32% \[28%, 36%\]/);
 });

@@ -51,6 +51,31 @@ Deno.test("the compute-equivalent of a known pair of laws", () => {
   assert.ok(Math.abs(result.passes.floor - (1 + 300 / Math.sqrt(7291))) < 0.05);
   assert.equal(result.belowFloor, false);
   assert.equal(result.extrapolated, false);
+  // 246,300 digits lie past the grid's 50,000; the measured cells never reach 2.474 either:
+  // the 1989 mean at (50,000, 23) is 1 + 300/√50000 + 20/23 = 3.211.
+  assert.equal(result.data.beyondGrid, true);
+  assert.equal(result.passes.beyondGrid, false);
+  assert.ok(Math.abs(result.measured!.oldError - predictError(LAWS["1989"], 7291, 23)) < 1e-9);
+  assert.ok(Math.abs(result.measured!.modernError - 2.4741) < 0.01);
+  assert.equal(result.measured!.data, null);
+  assert.equal(result.measured!.passes, null);
+});
+
+Deno.test("the grid's own reading interpolates between the levels that bracket the target", () => {
+  // The modern law is the 1989 law at 4× the digits: A halves under D^−0.5.
+  const laws = { ...LAWS, modern: { ...LAWS["1989"], A: 150 } };
+  const result = computeEquivalent(gridRuns(laws), { resamples: 20 });
+  assert.ok(Math.abs(result.data.value! / 4 - 1) < 0.05, `k_D ${result.data.value}`);
+  assert.equal(result.data.beyondGrid, false);
+  // Target 1 + 150/√7291 + 20/23 = 3.626 between the 1989 means 4.040 (19,100 digits) and
+  // 3.211 (50,000): t = 0.4994 of the way in log D, 30,880 digits = 4.236× 7,291.
+  assert.ok(Math.abs(result.measured!.data! - 4.236) < 0.001, `${result.measured!.data}`);
+  assert.equal(result.measured!.passes, null);
+  const offGrid = computeEquivalent(gridRuns(laws), {
+    resamples: 4,
+    reference: { trainSize: 7000, passes: 23 },
+  });
+  assert.equal(offGrid.measured, null);
 });
 
 Deno.test("a modern error below the 1989 recipe's E is never reached", () => {
@@ -102,7 +127,16 @@ Deno.test("analyzeIsoError writes fits.json and both figures; refuses other expe
     assert.equal(fits.cells.length, 50);
     assert.equal(report.plots.length, 2);
     for (const png of report.plots) assert.ok((await Deno.stat(png)).size > 1000, png);
-    assert.match(report.lines[2], /the 1989 recipe needs 3\d\.\d× \[.*\] the digits or never/);
+    assert.match(
+      report.lines[2],
+      /the 1989 recipe needs 3\d\.\d× \[.*\] the digits \(read beyond the measured grid\) or never/,
+    );
+    assert.match(
+      report.lines[0],
+      /^1989: error = .* \(log residuals over 75 runs: rmse 0\.0\d, largest 0\.0\d\)$/,
+    );
+    assert.match(report.lines[3], /^measured cells there \(no law\): 1989 5\.38%, modern 2\.47%; /);
+    assert.equal(fits.measured.data, null);
     await writeTrialRecord(dir, record(999, { recipe: "2022", train_size: 1, passes: 1 }, 1));
     await assert.rejects(
       () => analyzeIsoError(dir),
