@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { type MeasuredEquivalent, type Multiplier, reachedAt } from "./iso_error.ts";
 
 /** The parts of the factorial's fits.json the verdicts read. */
 export interface FactorialFits {
@@ -36,18 +37,11 @@ export interface IsoErrorFits {
   /** Whether the reference budget lies outside the measured grid. */
   extrapolated: boolean;
   /** The comparison on the measured cell means, without the laws (null: reference not measured). */
-  measured:
-    | { oldError: number; modernError: number; data: number | null; passes: number | null }
-    | null;
+  measured: MeasuredEquivalent | null;
 }
 
-/** One direction of the iso-error comparison. */
-export interface IsoMultiplier {
-  value: number | null;
-  ci: [number | null, number | null];
-  floor: number;
-  beyondGrid: boolean;
-}
+/** One direction of the iso-error comparison, as the verdicts read it. */
+export type IsoMultiplier = Pick<Multiplier, "value" | "ci" | "floor" | "beyondGrid">;
 
 /** A value with its 95% interval. */
 export interface Interval {
@@ -129,15 +123,10 @@ const needs = (m: IsoMultiplier, what: string) => {
 };
 
 /** The grid's own reading of the comparison, as a sentence. */
-const measuredText = (m: NonNullable<IsoErrorFits["measured"]>) => {
-  const reads = (k: number | null, what: string) =>
-    k === null ? `not within the measured ${what}` : `at ${k.toPrecision(2)}× the ${what}`;
-  return ` Read off the measured cells without the laws: ${m.oldError.toFixed(2)}% and ${
+const measuredText = (m: MeasuredEquivalent) =>
+  ` Read off the measured cells without the laws: ${m.oldError.toFixed(2)}% and ${
     m.modernError.toFixed(2)
-  }%, and the 1989 recipe's cells reach the modern one's ${reads(m.data, "digits")} and ${
-    reads(m.passes, "passes")
-  }.`;
-};
+  }%, and the 1989 recipe's cells reach the modern one's ${reachedAt(m, 2)}.`;
 
 /**
  * The four verdicts with their paragraphs; `iso` (the iso-error fits) adds the algorithms'

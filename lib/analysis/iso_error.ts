@@ -408,13 +408,26 @@ const times = (m: Multiplier) =>
 
 const beyond = (m: Multiplier) => (m.beyondGrid ? " (read beyond the measured grid)" : "");
 
-const measuredLine = (m: MeasuredEquivalent) => {
+/**
+ * Where the 1989 recipe's measured cells reach the modern error, multipliers to `digits`
+ * significant digits.
+ *
+ * @example
+ * ```ts
+ * reachedAt({ oldError: 4.5, modernError: 3.1, data: 6.86, passes: null }, 2);
+ * // "at 6.9× the digits and not within the measured passes"
+ * ```
+ */
+export function reachedAt(m: MeasuredEquivalent, digits: number): string {
   const reads = (k: number | null, what: string) =>
-    k === null ? `not within the measured ${what}` : `at ${k.toPrecision(3)}× the ${what}`;
-  return `measured cells there (no law): 1989 ${m.oldError.toFixed(2)}%, modern ${
+    k === null ? `not within the measured ${what}` : `at ${k.toPrecision(digits)}× the ${what}`;
+  return `${reads(m.data, "digits")} and ${reads(m.passes, "passes")}`;
+}
+
+const measuredLine = (m: MeasuredEquivalent) =>
+  `measured cells there (no law): 1989 ${m.oldError.toFixed(2)}%, modern ${
     m.modernError.toFixed(2)
-  }%; the 1989 recipe's cells reach it ${reads(m.data, "digits")} and ${reads(m.passes, "passes")}`;
-};
+  }%; the 1989 recipe's cells reach it ${reachedAt(m, 3)}`;
 
 /**
  * Analyzes a `lecun1989-iso-error` results directory: fits both recipes, the multipliers at
